@@ -1,0 +1,103 @@
+"""Mini-batch plans and packed (time-major, length-sorted) batches."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._kernels._packing import pack_rows
+
+__all__ = ["PackedBatch", "pack_batch", "batch_plan", "predict_chunks"]
+
+
+@dataclass
+class PackedBatch:
+    """A batch in the packed layout of ``docs/internals.md``.
+
+    Attributes
+    ----------
+    x : ndarray
+        Packed input rows, ``(N, F)`` float, or ``(N,)`` int64 token ids.
+    batch_sizes : ndarray of shape (n_steps,), int64
+        Number of live sequences at each step.
+    lengths : ndarray of shape (B,), int64
+        Lengths in sorted (decreasing) order; zero-length sequences last.
+    order : ndarray of shape (B,), int64
+        ``order[b]`` is the position, in the requested index list, of sorted
+        sequence ``b``: results in sorted order ``r`` go back with
+        ``out[order] = r``.
+    rows : ndarray of shape (N,), int64
+        Row of ``Sequences.values`` each packed row was taken from, so any
+        per-step array aligned with ``values`` can be packed the same way.
+    y, w : ndarray or None
+        Targets and weights, in sorted order (many-to-one) or packed order
+        (many-to-many).
+    """
+
+    x: np.ndarray
+    batch_sizes: np.ndarray
+    lengths: np.ndarray
+    order: np.ndarray
+    rows: np.ndarray
+    y: object = None
+    w: object = None
+
+    @property
+    def n_sequences(self):
+        return self.lengths.shape[0]
+
+    @property
+    def n_rows(self):
+        return self.rows.shape[0]
+
+
+def pack_batch(seqs, idx, *, y=None, w=None, per_step=False):
+    """Pack sequences ``idx`` of a ``Sequences`` into a ``PackedBatch``.
+
+    ``y``/``w`` are indexed by sequence (many-to-one) or aligned with the rows
+    of ``seqs.values`` (``per_step=True``); they are reordered to match.
+    """
+    idx = np.asarray(idx, dtype=np.int64)
+    lengths = seqs.offsets[idx + 1] - seqs.offsets[idx]
+    # Stable, so equal lengths keep their relative order: results never depend
+    # on a tie-break that could change with batch composition.
+    order = np.argsort(-lengths, kind="stable")
+    lengths = lengths[order]
+    n_steps = int(lengths[0]) if lengths.shape[0] else 0
+    # batch_sizes[t] = #{b : lengths[b] > t}
+    counts = np.bincount(lengths, minlength=n_steps + 1)
+    batch_sizes = (lengths.shape[0] - np.cumsum(counts))[:n_steps].astype(np.int64)
+    rows = pack_rows(seqs.offsets, idx[order], batch_sizes)
+    x = seqs.values[rows]
+    if per_step:
+        yb = None if y is None else y[rows]
+        wb = None if w is None else w[rows]
+    else:
+        sel = idx[order]
+        yb = None if y is None else y[sel]
+        wb = None if w is None else w[sel]
+    return PackedBatch(x, batch_sizes, lengths, order, rows, yb, wb)
+
+
+def batch_plan(n_samples, batch_size, rng=None):
+    """List of index arrays covering ``range(n_samples)``, shuffled when ``rng`` is given."""
+    idx = rng.permutation(n_samples) if rng is not None else np.arange(n_samples)
+    return [idx[i : i + batch_size] for i in range(0, n_samples, batch_size)]
+
+
+def predict_chunks(lengths, max_rows=1 << 16, max_sequences=1024):
+    """Consecutive index ranges whose total steps stay near ``max_rows``.
+
+    Bounds prediction memory (activations of a chunk) without splitting a
+    sequence; a sequence longer than ``max_rows`` forms its own chunk.
+    """
+    chunks = []
+    start = 0
+    acc = 0
+    for i, length in enumerate(lengths):
+        if i > start and (acc + length > max_rows or i - start >= max_sequences):
+            chunks.append(np.arange(start, i))
+            start, acc = i, 0
+        acc += int(length)
+    if start < len(lengths):
+        chunks.append(np.arange(start, len(lengths)))
+    return chunks

@@ -1,0 +1,99 @@
+"""Losses of the output layer and their gradients with respect to the logits.
+
+Each kernel takes logits ``z``, targets, per-row weights ``w`` and fills
+``dz`` with ``w * dloss/dz``; it returns the weighted loss *sum* (the caller
+divides by the weight total).  The formulas stay finite for any finite logit.
+"""
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True, error_model="numpy")
+def binary_log_loss(z, y, w, dz):
+    """Sigmoid + binary cross-entropy on one logit per row.
+
+    ``z``, ``y``, ``w``, ``dz``: shape (n,); ``y`` in {0, 1}.
+    loss = log(1 + exp(z)) - y z, written as max(z, 0) - y z + log1p(exp(-|z|)).
+    """
+    one = z.dtype.type(1.0)
+    total = 0.0
+    for i in range(z.shape[0]):
+        zi = z[i]
+        a = -zi if zi < 0 else zi
+        e = np.exp(-a)
+        loss = (zi if zi > 0 else zi - zi) - y[i] * zi + np.log1p(e)
+        # sigmoid(z) from e = exp(-|z|), exact on both sides without overflow.
+        p = one / (one + e) if zi >= 0 else e / (one + e)
+        dz[i] = w[i] * (p - y[i])
+        total += w[i] * loss
+    return total
+
+
+@numba.njit(cache=True, error_model="numpy")
+def softmax_cross_entropy(z, y, w, dz):
+    """Softmax + cross-entropy; ``z``, ``dz``: (n, K); ``y``: int64 class index (n,)."""
+    total = 0.0
+    n, k = z.shape
+    for i in range(n):
+        m = z[i, 0]
+        for j in range(1, k):
+            if z[i, j] > m:
+                m = z[i, j]
+        s = z[i, 0] - z[i, 0]
+        for j in range(k):
+            e = np.exp(z[i, j] - m)
+            dz[i, j] = e
+            s += e
+        log_s = np.log(s)
+        total += w[i] * (m + log_s - z[i, y[i]])
+        for j in range(k):
+            dz[i, j] = w[i] * (dz[i, j] / s)
+        dz[i, y[i]] -= w[i]
+    return total
+
+
+@numba.njit(cache=True, error_model="numpy")
+def squared_error(z, y, w, dz):
+    """Half squared error averaged over outputs (MLPRegressor's loss); (n, O)."""
+    total = 0.0
+    n, k = z.shape
+    scale = z.dtype.type(1.0 / k)
+    half = z.dtype.type(0.5)
+    for i in range(n):
+        acc = z[i, 0] - z[i, 0]
+        for j in range(k):
+            r = z[i, j] - y[i, j]
+            acc += r * r
+            dz[i, j] = w[i] * scale * r
+        total += w[i] * half * scale * acc
+    return total
+
+
+@numba.njit(cache=True)
+def sigmoid(z, out):
+    """Numerically stable logistic function, elementwise on a 1-D array."""
+    one = z.dtype.type(1.0)
+    for i in range(z.shape[0]):
+        if z[i] >= 0:
+            out[i] = one / (one + np.exp(-z[i]))
+        else:
+            e = np.exp(z[i])
+            out[i] = e / (one + e)
+
+
+@numba.njit(cache=True)
+def softmax(z, out):
+    """Row-wise softmax of a 2-D array, shifted by the row maximum."""
+    n, k = z.shape
+    for i in range(n):
+        m = z[i, 0]
+        for j in range(1, k):
+            if z[i, j] > m:
+                m = z[i, j]
+        s = z[i, 0] - z[i, 0]
+        for j in range(k):
+            out[i, j] = np.exp(z[i, j] - m)
+            s += out[i, j]
+        for j in range(k):
+            out[i, j] /= s

@@ -1,0 +1,253 @@
+"""Forward pass and loss gradient of a whole network on a packed batch.
+
+Python loops over layers and directions; the Numba kernels loop over time and
+units.  Every weight gradient is one GEMM over all packed rows (hoisted out of
+the time loop), the kernels only carry the recurrence.
+"""
+
+import numpy as np
+
+from ._kernels._embedding import gather_rows, scatter_add_rows
+from ._kernels._gru import gru_backward, gru_forward
+from ._kernels._lstm import lstm_backward, lstm_forward
+from ._kernels._output import binary_log_loss, softmax_cross_entropy, squared_error
+from ._kernels._packing import previous_rows, step_starts
+from ._kernels._rnn import rnn_backward, rnn_forward
+
+__all__ = ["Network", "LOSSES"]
+
+LOSSES = ("binary", "multiclass", "squared")
+
+
+def _layer_forward(cell, relu, xproj, batch_sizes, w_hh, b_hh, reverse):
+    n_rows = xproj.shape[0]
+    hidden = w_hh.shape[1]
+    h = np.empty((n_rows, hidden), dtype=xproj.dtype)
+    if cell == "rnn":
+        rnn_forward(xproj, batch_sizes, w_hh, b_hh, reverse, relu, h)
+        return h, ()
+    if cell == "lstm":
+        c = np.empty_like(h)
+        gates = np.empty_like(xproj)
+        lstm_forward(xproj, batch_sizes, w_hh, b_hh, reverse, h, c, gates)
+        return h, (c, gates)
+    gates = np.empty_like(xproj)
+    hn = np.empty_like(h)
+    gru_forward(xproj, batch_sizes, w_hh, b_hh, reverse, h, gates, hn)
+    return h, (gates, hn)
+
+
+def _layer_backward(cell, relu, dh, batch_sizes, h, state, w_hh, reverse):
+    """Return (dxproj, dhproj): gradients w.r.t. input- and state-side pre-activations."""
+    dxproj = np.empty((dh.shape[0], w_hh.shape[0]), dtype=dh.dtype)
+    if cell == "rnn":
+        rnn_backward(dh, batch_sizes, h, w_hh, reverse, relu, dxproj)
+        return dxproj, dxproj
+    if cell == "lstm":
+        c, gates = state
+        lstm_backward(dh, batch_sizes, h, c, gates, w_hh, reverse, dxproj)
+        return dxproj, dxproj
+    gates, hn = state
+    dhproj = np.empty_like(dxproj)
+    gru_backward(dh, batch_sizes, h, gates, hn, w_hh, reverse, dxproj, dhproj)
+    return dxproj, dhproj
+
+
+def _previous_states(h, batch_sizes, reverse):
+    """Row-aligned states each step started from (zeros for the initial state)."""
+    prev = previous_rows(batch_sizes, reverse)
+    h_prev = h[np.maximum(prev, 0)]
+    h_prev[prev < 0] = 0
+    return h_prev
+
+
+def _final_rows(batch):
+    """Packed rows holding each sequence's final state, per direction.
+
+    Forward: the last step; reverse: step 0 (the state after consuming the
+    first step, torch's ``h_n`` order).  -1 for zero-length sequences.
+    """
+    lengths = batch.lengths
+    live = lengths > 0
+    last = np.full(lengths.shape[0], -1, dtype=np.int64)
+    first = np.full(lengths.shape[0], -1, dtype=np.int64)
+    if batch.batch_sizes.shape[0]:
+        starts = step_starts(batch.batch_sizes)
+        b = np.flatnonzero(live)
+        last[b] = starts[lengths[b] - 1] + b
+        first[b] = b
+    return last, first
+
+
+class Network:
+    """A recurrent network: stacked (bi)directional cells and an output head.
+
+    Parameters
+    ----------
+    layout : Layout
+        Parameter layout (carries the Architecture).
+    loss : {'binary', 'multiclass', 'squared'}
+        Output head: sigmoid + log-loss, softmax + cross-entropy, identity +
+        half squared error.
+    per_step : bool
+        Many-to-many (an output at every step) instead of many-to-one (an
+        output from each sequence's final state).
+    """
+
+    def __init__(self, layout, loss, per_step):
+        if loss not in LOSSES:
+            raise ValueError(f"unknown loss {loss!r}")
+        self.layout = layout
+        self.arch = layout.arch
+        self.loss = loss
+        self.per_step = per_step
+
+    # -- forward ------------------------------------------------------------
+    def forward(self, theta, batch):
+        """Logits ``(B, n_outputs)`` in sorted order, or ``(N, n_outputs)`` packed."""
+        logits, _ = self._forward(self.layout.unpack(theta), batch, keep=False)
+        return logits
+
+    def _forward(self, p, batch, keep):
+        arch = self.arch
+        x = batch.x
+        n_rows = batch.n_rows
+        dtype = p["coef"].dtype
+        caches = []
+        if arch.tokens and arch.embedding_dim is not None:
+            inp = p["embedding"][x]
+        else:
+            inp = x
+        for layer, hidden in enumerate(arch.hidden_sizes):
+            outs, states = [], []
+            for d in range(arch.n_directions):
+                key = f"{layer}.{d}."
+                if layer == 0 and arch.gathers_weight_ih:
+                    xproj = np.empty((n_rows, arch.n_gates * hidden), dtype=dtype)
+                    gather_rows(p[key + "weight_ih_T"], x, p[key + "bias_ih"], xproj)
+                else:
+                    xproj = inp @ p[key + "weight_ih"].T
+                    xproj += p[key + "bias_ih"]
+                h, state = _layer_forward(
+                    arch.cell,
+                    arch.relu,
+                    xproj,
+                    batch.batch_sizes,
+                    p[key + "weight_hh"],
+                    p[key + "bias_hh"],
+                    d == 1,
+                )
+                outs.append(h)
+                states.append(state)
+            out = outs[0] if len(outs) == 1 else np.concatenate(outs, axis=1)
+            if keep:
+                caches.append((inp, outs, states))
+            inp = out
+        if self.per_step:
+            feat = inp
+            final = None
+        else:
+            final = _final_rows(batch)
+            feat = np.zeros((batch.n_sequences, arch.n_head_inputs), dtype=dtype)
+            hidden = arch.hidden_sizes[-1]
+            for d, rows in enumerate(final[: arch.n_directions]):
+                live = rows >= 0
+                feat[live, d * hidden : (d + 1) * hidden] = outs[d][rows[live]]
+        logits = feat @ p["coef"].T
+        logits += p["intercept"]
+        return logits, (caches, feat, final)
+
+    # -- loss and gradient --------------------------------------------------
+    def head_loss(self, logits, y, w):
+        """Weighted loss sum, weight total and ``dlogits`` (already weighted)."""
+        n = logits.shape[0]
+        if w is None:
+            w = np.ones(n, dtype=logits.dtype)
+        dz = np.empty_like(logits)
+        if self.loss == "binary":
+            total = binary_log_loss(logits.reshape(-1), y, w, dz.reshape(-1))
+        elif self.loss == "multiclass":
+            total = softmax_cross_entropy(logits, y, w, dz)
+        else:
+            total = squared_error(logits, y, w, dz)
+        return total, float(np.sum(w, dtype=np.float64)), dz
+
+    def loss_and_grad(self, theta, batch, alpha=0.0, penalty_mask=None):
+        """Mean weighted loss (+ L2) on ``batch`` and its gradient w.r.t. ``theta``.
+
+        As in scikit-learn's MLP, the loss is the weighted mean over rows
+        (sequences, or steps for many-to-many) and the L2 term
+        ``alpha / 2 * ||W||^2`` is divided by the batch's weight total.
+        """
+        layout, arch = self.layout, self.arch
+        p = layout.unpack(theta)
+        logits, (caches, feat, final) = self._forward(p, batch, keep=True)
+        total, wsum, dlogits = self.head_loss(logits, batch.y, batch.w)
+        if wsum <= 0:
+            raise ValueError("the batch has zero total sample weight.")
+        dlogits /= dlogits.dtype.type(wsum)
+        loss = total / wsum
+
+        grad = np.zeros_like(theta)
+        g = layout.unpack(grad)
+        g["coef"][...] = dlogits.T @ feat
+        g["intercept"][...] = dlogits.sum(axis=0)
+        dfeat = dlogits @ p["coef"]
+
+        hidden = arch.hidden_sizes[-1]
+        n_rows = batch.n_rows
+        dh = []
+        for d in range(arch.n_directions):
+            block = dfeat[:, d * hidden : (d + 1) * hidden]
+            if self.per_step:
+                dh.append(np.ascontiguousarray(block))
+            else:
+                rows = final[d]
+                live = rows >= 0
+                dh_d = np.zeros((n_rows, hidden), dtype=theta.dtype)
+                dh_d[rows[live]] = block[live]
+                dh.append(dh_d)
+
+        for layer in range(arch.n_layers - 1, -1, -1):
+            inp, outs, states = caches[layer]
+            needs_dinp = layer > 0 or (arch.tokens and arch.embedding_dim is not None)
+            dinp = np.zeros_like(inp) if needs_dinp else None
+            for d in range(arch.n_directions):
+                key = f"{layer}.{d}."
+                reverse = d == 1
+                dxproj, dhproj = _layer_backward(
+                    arch.cell,
+                    arch.relu,
+                    dh[d],
+                    batch.batch_sizes,
+                    outs[d],
+                    states[d],
+                    p[key + "weight_hh"],
+                    reverse,
+                )
+                h_prev = _previous_states(outs[d], batch.batch_sizes, reverse)
+                g[key + "weight_hh"][...] = dhproj.T @ h_prev
+                g[key + "bias_hh"][...] = dhproj.sum(axis=0)
+                g[key + "bias_ih"][...] = dxproj.sum(axis=0)
+                if layer == 0 and arch.gathers_weight_ih:
+                    scatter_add_rows(dxproj, batch.x, g[key + "weight_ih_T"])
+                else:
+                    g[key + "weight_ih"][...] = dxproj.T @ inp
+                if needs_dinp:
+                    dinp += dxproj @ p[key + "weight_ih"]
+            if layer > 0:
+                below = arch.hidden_sizes[layer - 1]
+                dh = [
+                    np.ascontiguousarray(dinp[:, d * below : (d + 1) * below])
+                    for d in range(arch.n_directions)
+                ]
+            elif needs_dinp:
+                scatter_add_rows(dinp, batch.x, g["embedding"])
+
+        if alpha:
+            if penalty_mask is None:
+                penalty_mask = layout.penalty_mask(theta.dtype)
+            penalised = theta * penalty_mask
+            loss += 0.5 * alpha * float(penalised @ penalised) / wsum
+            grad += theta.dtype.type(alpha / wsum) * penalised
+        return loss, grad

@@ -1,0 +1,220 @@
+"""Network architecture, flat parameter layout, initialisation and the public weight attributes.
+
+During training every parameter lives in one flat vector ``theta`` (so the
+optimizer, L2 penalty, gradient clipping and gradient checks act on plain
+vectors, as ``_pack``/``_unpack`` do in scikit-learn's MLP).  Between fits the
+public attributes in PyTorch's layout (``recurrent_weights_``, ``embedding_``,
+``coef_``, ``intercept_``) are the source of truth.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Architecture", "Layout", "CELL_GATES"]
+
+CELL_GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """Everything that fixes the parameter shapes of a network.
+
+    ``n_inputs`` is the number of features per step, or the vocabulary size
+    when ``tokens`` is True (one-hot token input, never materialised).
+    """
+
+    cell: str
+    hidden_sizes: tuple
+    bidirectional: bool
+    relu: bool
+    n_inputs: int
+    tokens: bool
+    embedding_dim: object  # int or None
+    n_outputs: int
+
+    @property
+    def n_gates(self):
+        return CELL_GATES[self.cell]
+
+    @property
+    def n_directions(self):
+        return 2 if self.bidirectional else 1
+
+    @property
+    def n_layers(self):
+        return len(self.hidden_sizes)
+
+    def layer_input_size(self, layer):
+        if layer > 0:
+            return self.hidden_sizes[layer - 1] * self.n_directions
+        if self.tokens and self.embedding_dim is not None:
+            return self.embedding_dim
+        return self.n_inputs
+
+    @property
+    def n_head_inputs(self):
+        return self.hidden_sizes[-1] * self.n_directions
+
+    @property
+    def gathers_weight_ih(self):
+        """Layer 0 reads one-hot tokens straight through ``weight_ih``.
+
+        Its ``weight_ih`` is then stored transposed, ``(vocab, G*H)``, so the
+        column a token selects is one contiguous row (a gather), and its
+        gradient a scatter-add into the rows of the touched tokens.
+        """
+        return self.tokens and self.embedding_dim is None
+
+
+@dataclass(frozen=True)
+class _Entry:
+    name: str
+    shape: tuple
+    offset: int
+    penalised: bool  # L2 applies to weight matrices, not biases (as in MLP)
+
+    @property
+    def size(self):
+        return int(np.prod(self.shape))
+
+
+class Layout:
+    """Names, shapes and offsets of every parameter inside ``theta``."""
+
+    def __init__(self, arch):
+        self.arch = arch
+        entries = []
+        offset = 0
+
+        def add(name, shape, penalised):
+            nonlocal offset
+            entry = _Entry(name, tuple(int(s) for s in shape), offset, penalised)
+            entries.append(entry)
+            offset += entry.size
+
+        if arch.tokens and arch.embedding_dim is not None:
+            add("embedding", (arch.n_inputs, arch.embedding_dim), True)
+        for layer, hidden in enumerate(arch.hidden_sizes):
+            gh = arch.n_gates * hidden
+            n_in = arch.layer_input_size(layer)
+            for d in range(arch.n_directions):
+                key = f"{layer}.{d}."
+                if layer == 0 and arch.gathers_weight_ih:
+                    add(key + "weight_ih_T", (n_in, gh), True)
+                else:
+                    add(key + "weight_ih", (gh, n_in), True)
+                add(key + "weight_hh", (gh, hidden), True)
+                add(key + "bias_ih", (gh,), False)
+                add(key + "bias_hh", (gh,), False)
+        add("coef", (arch.n_outputs, arch.n_head_inputs), True)
+        add("intercept", (arch.n_outputs,), False)
+        self.entries = entries
+        self.size = offset
+        self._by_name = {e.name: e for e in entries}
+
+    def __getitem__(self, name):
+        return self._by_name[name]
+
+    def unpack(self, theta):
+        """Dict of name -> C-contiguous view into ``theta`` (writes go through)."""
+        return {
+            e.name: theta[e.offset : e.offset + e.size].reshape(e.shape)
+            for e in self.entries
+        }
+
+    def penalty_mask(self, dtype):
+        """1 where L2 applies, 0 elsewhere, as a flat vector."""
+        mask = np.zeros(self.size, dtype=dtype)
+        for e in self.entries:
+            if e.penalised:
+                mask[e.offset : e.offset + e.size] = 1
+        return mask
+
+    def init_theta(self, rng, dtype):
+        """PyTorch's default initialisation, drawn from ``rng``.
+
+        Recurrent weights and biases ~ U(-1/sqrt(H), 1/sqrt(H)) (nn.RNN/LSTM/GRU),
+        the output layer ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (nn.Linear) and the
+        embedding ~ N(0, 1) (nn.Embedding).
+        """
+        theta = np.empty(self.size, dtype=dtype)
+        arch = self.arch
+        for e in self.entries:
+            view = theta[e.offset : e.offset + e.size]
+            if e.name == "embedding":
+                view[:] = rng.standard_normal(e.size)
+            elif e.name in ("coef", "intercept"):
+                bound = 1.0 / np.sqrt(arch.n_head_inputs)
+                view[:] = rng.uniform(-bound, bound, e.size)
+            else:
+                hidden = arch.hidden_sizes[int(e.name.split(".")[0])]
+                bound = 1.0 / np.sqrt(hidden)
+                view[:] = rng.uniform(-bound, bound, e.size)
+        return theta
+
+    # -- public attributes <-> theta ----------------------------------------
+    def views(self, theta):
+        """Public fitted attributes in PyTorch's layout, as views into ``theta``."""
+        p = self.unpack(theta)
+        arch = self.arch
+        recurrent = []
+        for layer in range(arch.n_layers):
+            directions = []
+            for d in range(arch.n_directions):
+                key = f"{layer}.{d}."
+                w_ih = p[key + "weight_ih_T"].T if key + "weight_ih_T" in p else p[key + "weight_ih"]
+                directions.append(
+                    {
+                        "weight_ih": w_ih,
+                        "weight_hh": p[key + "weight_hh"],
+                        "bias_ih": p[key + "bias_ih"],
+                        "bias_hh": p[key + "bias_hh"],
+                    }
+                )
+            recurrent.append(directions)
+        return {
+            "recurrent_weights_": recurrent,
+            "embedding_": p.get("embedding"),
+            "coef_": p["coef"],
+            "intercept_": p["intercept"],
+        }
+
+    def from_attributes(self, recurrent_weights, embedding, coef, intercept, dtype):
+        """Pack public attributes into a new ``theta``, checking every shape."""
+        theta = np.empty(self.size, dtype=dtype)
+        p = self.unpack(theta)
+        arch = self.arch
+
+        def put(name, value, what):
+            target = p[name].T if name.endswith("_T") else p[name]
+            value = np.asarray(value)
+            if value.shape != target.shape:
+                raise ValueError(
+                    f"{what} has shape {value.shape}, expected {target.shape}."
+                )
+            target[...] = value
+
+        if len(recurrent_weights) != arch.n_layers:
+            raise ValueError(
+                f"recurrent_weights_ has {len(recurrent_weights)} layers, "
+                f"expected {arch.n_layers}."
+            )
+        for layer, directions in enumerate(recurrent_weights):
+            if len(directions) != arch.n_directions:
+                raise ValueError(
+                    f"recurrent_weights_[{layer}] has {len(directions)} directions, "
+                    f"expected {arch.n_directions}."
+                )
+            for d, weights in enumerate(directions):
+                key = f"{layer}.{d}."
+                ih = key + ("weight_ih_T" if key + "weight_ih_T" in p else "weight_ih")
+                where = f"recurrent_weights_[{layer}][{d}]"
+                put(ih, weights["weight_ih"], where + "['weight_ih']")
+                for name in ("weight_hh", "bias_ih", "bias_hh"):
+                    put(key + name, weights[name], f"{where}['{name}']")
+        if "embedding" in p:
+            put("embedding", embedding, "embedding_")
+        put("coef", coef, "coef_")
+        put("intercept", intercept, "intercept_")
+        return theta

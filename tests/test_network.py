@@ -1,0 +1,143 @@
+"""Gradient checks of the whole network (loss_and_grad) by central differences.
+
+Tiny float64 networks on one ragged batch (lengths differ, one sequence has
+zero steps), over every cell x depth x direction x head x loss, with L2 and
+sample weights; plus token input with and without an embedding.
+"""
+
+import itertools
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from skrnn._batching import pack_batch
+from skrnn._network import Network
+from skrnn._params import Architecture, Layout
+
+LENGTHS = [4, 2, 0, 3, 1]
+
+
+def _sequences(rng, n_features, tokens=False, vocab=7):
+    lengths = np.array(LENGTHS)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    if tokens:
+        values = rng.randint(0, vocab, size=offsets[-1]).astype(np.int64)
+        n_features = vocab
+    else:
+        values = rng.normal(size=(offsets[-1], n_features))
+    return SimpleNamespace(
+        values=values, offsets=offsets, n_features=n_features, is_tokens=tokens,
+        dtype=np.dtype(np.float64), n_samples=len(lengths), lengths=lengths,
+    )
+
+
+def _targets(rng, loss, n_rows, n_outputs):
+    if loss == "binary":
+        return rng.randint(0, 2, n_rows).astype(np.float64)
+    if loss == "multiclass":
+        return rng.randint(0, n_outputs, n_rows).astype(np.int64)
+    return rng.normal(size=(n_rows, n_outputs))
+
+
+def _check_gradient(arch, loss, per_step, seqs, rng, alpha=0.3):
+    layout = Layout(arch)
+    network = Network(layout, loss, per_step)
+    theta = layout.init_theta(rng, np.float64)
+    n_rows = seqs.values.shape[0] if per_step else seqs.n_samples
+    y = _targets(rng, loss, n_rows, arch.n_outputs)
+    w = rng.uniform(0.2, 2.0, n_rows)
+    batch = pack_batch(seqs, np.arange(seqs.n_samples), y=y, w=w, per_step=per_step)
+    _, grad = network.loss_and_grad(theta, batch, alpha)
+    eps = 1e-6
+    numeric = np.empty_like(theta)
+    for i in range(theta.shape[0]):
+        old = theta[i]
+        theta[i] = old + eps
+        up, _ = network.loss_and_grad(theta, batch, alpha)
+        theta[i] = old - eps
+        down, _ = network.loss_and_grad(theta, batch, alpha)
+        theta[i] = old
+        numeric[i] = (up - down) / (2 * eps)
+    scale = np.maximum(np.abs(numeric), np.abs(grad)).max()
+    np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-7 * max(scale, 1.0))
+    assert np.abs(grad).max() > 0
+
+
+HEADS = [
+    ("binary", 1, False), ("multiclass", 3, False), ("squared", 2, False),
+    ("binary", 1, True), ("multiclass", 3, True), ("squared", 2, True),
+]
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("hidden", [(3,), (3, 2)], ids=["1layer", "2layers"])
+@pytest.mark.parametrize("bidirectional", [False, True], ids=["uni", "bi"])
+@pytest.mark.parametrize(
+    "loss, n_outputs, per_step", HEADS, ids=[f"{h[0]}-{'m2m' if h[2] else 'm2o'}" for h in HEADS]
+)
+def test_gradient_dense(cell, hidden, bidirectional, loss, n_outputs, per_step):
+    rng = np.random.RandomState(0)
+    seqs = _sequences(rng, n_features=2)
+    arch = Architecture(cell, hidden, bidirectional, False, 2, False, None, n_outputs)
+    _check_gradient(arch, loss, per_step, seqs, rng)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_gradient_relu_rnn(bidirectional):
+    rng = np.random.RandomState(1)
+    seqs = _sequences(rng, n_features=2)
+    arch = Architecture("rnn", (3, 2), bidirectional, True, 2, False, None, 3)
+    _check_gradient(arch, "multiclass", False, seqs, rng)
+
+
+@pytest.mark.parametrize(
+    "cell, embedding_dim, per_step",
+    list(itertools.product(["rnn", "lstm", "gru"], [None, 2], [False, True])),
+)
+def test_gradient_tokens(cell, embedding_dim, per_step):
+    rng = np.random.RandomState(2)
+    seqs = _sequences(rng, n_features=None, tokens=True)
+    arch = Architecture(cell, (3,), True, False, 7, True, embedding_dim, 3)
+    _check_gradient(arch, "multiclass", per_step, seqs, rng)
+
+
+def test_tokens_equal_dense_one_hot():
+    """Token input gives exactly what the same one-hot vectors give densely."""
+    rng = np.random.RandomState(3)
+    tok = _sequences(rng, n_features=None, tokens=True)
+    dense = SimpleNamespace(**vars(tok))
+    dense.values = np.eye(7)[tok.values]
+    dense.is_tokens = False
+    arch_t = Architecture("gru", (3,), True, False, 7, True, None, 2)
+    arch_d = Architecture("gru", (3,), True, False, 7, False, None, 2)
+    lt, ld = Layout(arch_t), Layout(arch_d)
+    theta_d = ld.init_theta(rng, np.float64)
+    pub = ld.views(theta_d)
+    theta_t = lt.from_attributes(
+        pub["recurrent_weights_"], None, pub["coef_"], pub["intercept_"], np.float64
+    )
+    y = rng.normal(size=(tok.n_samples, 2))
+    bt = pack_batch(tok, np.arange(tok.n_samples), y=y)
+    bd = pack_batch(dense, np.arange(tok.n_samples), y=y)
+    loss_t, grad_t = Network(lt, "squared", False).loss_and_grad(theta_t, bt, 0.1)
+    loss_d, grad_d = Network(ld, "squared", False).loss_and_grad(theta_d, bd, 0.1)
+    assert loss_t == pytest.approx(loss_d, rel=1e-12)
+    grads_t = lt.views(grad_t)
+    grads_d = ld.views(grad_d)
+    for a, b in zip(grads_t["recurrent_weights_"][0], grads_d["recurrent_weights_"][0]):
+        for key in a:
+            np.testing.assert_allclose(a[key], b[key], rtol=1e-10, atol=1e-14)
+
+
+def test_zero_length_sequence_predicts_from_intercept():
+    rng = np.random.RandomState(4)
+    seqs = _sequences(rng, n_features=2)
+    arch = Architecture("lstm", (3,), True, False, 2, False, None, 2)
+    layout = Layout(arch)
+    theta = layout.init_theta(rng, np.float64)
+    network = Network(layout, "squared", False)
+    batch = pack_batch(seqs, np.arange(seqs.n_samples))
+    logits = np.empty((seqs.n_samples, 2))
+    logits[batch.order] = network.forward(theta, batch)
+    np.testing.assert_array_equal(logits[LENGTHS.index(0)], layout.unpack(theta)["intercept"])
