@@ -1,3 +1,9 @@
 """Recurrent neural networks as scikit-learn estimators."""
 
+from ._classifier import RNNClassifier
+from ._regressor import RNNRegressor
+from ._tagger import RNNSequenceTagger
+
 __version__ = "0.1.0.dev0"
+
+__all__ = ["RNNClassifier", "RNNRegressor", "RNNSequenceTagger", "__version__"]

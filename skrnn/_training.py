@@ -1,0 +1,259 @@
+"""The training loop: epochs of shuffled mini-batches, early stopping, bookkeeping.
+
+Small named steps in the manner of skorch (``fit_loop`` -> ``run_single_epoch``
+-> ``train_step``) with the semantics of scikit-learn's ``MLPClassifier``
+(``_fit_stochastic`` / ``_update_no_improvement_count``).  The functions read
+the estimator's hyper-parameters and write its fitted bookkeeping attributes
+(``loss_curve_``, ``n_iter_``, ...); the weights travel as a flat ``theta``.
+"""
+
+import time
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+
+from ._batching import batch_plan, pack_batch, predict_chunks
+from ._kernels._packing import pack_rows
+from ._optimizers import AdamOptimizer, SGDOptimizer
+
+__all__ = ["fit_loop", "predict_outputs", "sequence_rows"]
+
+
+def sequence_rows(offsets, idx):
+    """Rows of ``values`` of sequences ``idx``, concatenated in ``idx`` order."""
+    idx = np.asarray(idx, dtype=np.int64)
+    lengths = offsets[idx + 1] - offsets[idx]
+    starts = np.repeat(offsets[idx], lengths)
+    within = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return starts + within
+
+
+def predict_outputs(network, theta, seqs, idx=None):
+    """Network outputs (logits) for sequences ``idx`` (all by default).
+
+    Many-to-one: ``(len(idx), n_outputs)`` in ``idx`` order.  Many-to-many:
+    ``(total steps, n_outputs)``, the steps of ``idx``'s sequences
+    concatenated in ``idx`` order.  Works in length-sorted chunks of bounded
+    size; a sequence's output never depends on its chunk-mates.
+    """
+    if idx is None:
+        idx = np.arange(seqs.n_samples)
+    idx = np.asarray(idx, dtype=np.int64)
+    lengths = seqs.offsets[idx + 1] - seqs.offsets[idx]
+    n_out = network.arch.n_outputs
+    if network.per_step:
+        out_offsets = np.zeros(idx.shape[0] + 1, dtype=np.int64)
+        np.cumsum(lengths, out=out_offsets[1:])
+        out = np.empty((int(out_offsets[-1]), n_out), dtype=theta.dtype)
+    else:
+        out = np.empty((idx.shape[0], n_out), dtype=theta.dtype)
+    for chunk in predict_chunks(lengths):
+        batch = pack_batch(seqs, idx[chunk])
+        logits = network.forward(theta, batch)
+        if network.per_step:
+            dest = pack_rows(out_offsets, chunk[batch.order], batch.batch_sizes)
+            out[dest] = logits
+        else:
+            out[chunk[batch.order]] = logits
+    return out
+
+
+def _resolve_batch_size(est, n_samples):
+    if est.batch_size == "auto":
+        return min(32, n_samples)
+    if est.batch_size > n_samples:
+        warnings.warn(
+            "Got `batch_size` less than 1 or larger than sample size. It is going "
+            "to be clipped",
+            UserWarning,
+        )
+    return int(np.clip(est.batch_size, 1, n_samples))
+
+
+def _make_optimizer(est, n_params, dtype):
+    if est.solver == "adam":
+        return AdamOptimizer(
+            n_params, dtype, est.learning_rate_init, est.beta_1, est.beta_2, est.epsilon
+        )
+    return SGDOptimizer(
+        n_params,
+        dtype,
+        est.learning_rate_init,
+        est.learning_rate,
+        est.momentum,
+        est.nesterovs_momentum,
+        est.power_t,
+    )
+
+
+def _split_validation(est, seqs, stratify, rng):
+    """Train and validation sequence indices for early stopping."""
+    n = seqs.n_samples
+    n_val = int(np.ceil(est.validation_fraction * n))
+    if n_val < 1 or n - n_val < 1:
+        raise ValueError(
+            f"early_stopping with validation_fraction={est.validation_fraction} "
+            f"leaves {n_val} validation and {n - n_val} training sequences out of "
+            f"{n}; both must be at least 1."
+        )
+    seed = rng.randint(np.iinfo(np.int32).max)
+    train, val = train_test_split(
+        np.arange(n), test_size=n_val, random_state=seed, stratify=stratify
+    )
+    return np.sort(train), np.sort(val)
+
+
+def _check_finite(loss, grad_norm, est):
+    if np.isfinite(loss) and np.isfinite(grad_norm):
+        return
+    clip = (
+        "gradient clipping is off (max_grad_norm=None); try max_grad_norm=1.0"
+        if est.max_grad_norm is None
+        else f"even with max_grad_norm={est.max_grad_norm}"
+    )
+    raise ValueError(
+        f"Training diverged: the loss or its gradient became non-finite "
+        f"(loss={loss}, gradient norm={grad_norm}) at epoch {est.n_iter_ + 1}. "
+        f"The learning rate (learning_rate_init={est.learning_rate_init}) is "
+        f"probably too large, {clip}; also check the scale of X and y. The "
+        f"weights from before this fit were kept."
+    )
+
+
+def train_step(est, network, theta, batch, optimizer, penalty_mask):
+    """One forward/backward pass and optimizer update; returns (loss, weight total)."""
+    loss, grad = network.loss_and_grad(theta, batch, est.alpha, penalty_mask)
+    with np.errstate(over="ignore", invalid="ignore"):  # reported just below
+        norm = float(np.sqrt(grad @ grad))
+    _check_finite(loss, norm, est)
+    if est.max_grad_norm is not None and norm > est.max_grad_norm:
+        grad *= grad.dtype.type(est.max_grad_norm / norm)
+    optimizer.update_params(theta, grad)
+    wsum = float(batch.w.sum()) if batch.w is not None else float(batch.y.shape[0])
+    return loss, wsum
+
+
+def run_single_epoch(est, network, theta, seqs, y, w, train_idx, optimizer, rng, penalty_mask):
+    """One pass over the training sequences; returns the weighted mean loss."""
+    batch_size = _resolve_batch_size(est, train_idx.shape[0])
+    plan = batch_plan(train_idx.shape[0], batch_size, rng if est.shuffle else None)
+    total, wtotal = 0.0, 0.0
+    for positions in plan:
+        batch = pack_batch(seqs, train_idx[positions], y=y, w=w, per_step=network.per_step)
+        if batch.y.shape[0] == 0:
+            continue  # only zero-length sequences in a many-to-many batch
+        loss, wsum = train_step(est, network, theta, batch, optimizer, penalty_mask)
+        total += loss * wsum
+        wtotal += wsum
+    return total / wtotal if wtotal > 0 else 0.0
+
+
+def _update_no_improvement_count(est, theta, val_score):
+    if val_score is not None:
+        est.validation_scores_.append(val_score)
+        if val_score < est.best_validation_score_ + est.tol:
+            est._no_improvement_count += 1
+        else:
+            est._no_improvement_count = 0
+        if val_score > est.best_validation_score_:
+            est.best_validation_score_ = val_score
+            est._best_theta = theta.copy()
+    else:
+        if est.loss_curve_[-1] > est.best_loss_ - est.tol:
+            est._no_improvement_count += 1
+        else:
+            est._no_improvement_count = 0
+        if est.loss_curve_[-1] < est.best_loss_:
+            est.best_loss_ = est.loss_curve_[-1]
+
+
+def fit_loop(
+    est, network, theta, seqs, y, w, *, incremental, first_pass, rng, score, stratify=None
+):
+    """Train ``theta`` in place for up to ``max_iter`` epochs (one if incremental).
+
+    ``y``/``w`` are indexed by sequence (many-to-one) or by row of
+    ``seqs.values`` (many-to-many).  ``score(outputs, idx)`` rates the
+    outputs (``predict_outputs``) of validation sequences ``idx`` for early
+    stopping; higher is better.
+    """
+    if first_pass:
+        est.loss_curve_ = []
+        est.t_ = 0
+        est._no_improvement_count = 0
+        if est.early_stopping:
+            est.validation_scores_ = []
+            est.best_validation_score_ = -np.inf
+            est.best_loss_ = None
+        else:
+            est.validation_scores_ = None
+            est.best_validation_score_ = None
+            est.best_loss_ = np.inf
+    if not incremental or not hasattr(est, "_optimizer"):
+        est._optimizer = _make_optimizer(est, theta.shape[0], theta.dtype)
+    optimizer = est._optimizer
+
+    early_stopping = est.early_stopping and not incremental
+    if early_stopping:
+        train_idx, val_idx = _split_validation(est, seqs, stratify, rng)
+        est._best_theta = theta.copy()
+    else:
+        train_idx, val_idx = np.arange(seqs.n_samples), None
+
+    penalty_mask = network.layout.penalty_mask(theta.dtype) if est.alpha else None
+    n_train = train_idx.shape[0]
+    max_epochs = 1 if incremental else est.max_iter
+    est.n_iter_ = 0
+    try:
+        for _ in range(max_epochs):
+            start = time.perf_counter()
+            loss = run_single_epoch(
+                est, network, theta, seqs, y, w, train_idx, optimizer, rng, penalty_mask
+            )
+            est.n_iter_ += 1
+            est.t_ += n_train
+            est.loss_curve_.append(loss)
+            val_score = None
+            if early_stopping:
+                val_score = score(predict_outputs(network, theta, seqs, val_idx), val_idx)
+            _update_no_improvement_count(est, theta, val_score)
+            optimizer.iteration_ends(est.t_)
+            if est.verbose:
+                line = f"Epoch {est.n_iter_}, loss = {loss:.8f}"
+                if val_score is not None:
+                    line += f", validation score = {val_score:.6f}"
+                print(line + f", time = {time.perf_counter() - start:.2f}s")
+            if incremental:
+                break
+            if est._no_improvement_count > est.n_iter_no_change:
+                if early_stopping:
+                    msg = (
+                        f"Validation score did not improve more than tol={est.tol} "
+                        f"for {est.n_iter_no_change} consecutive epochs."
+                    )
+                else:
+                    msg = (
+                        f"Training loss did not improve more than tol={est.tol} "
+                        f"for {est.n_iter_no_change} consecutive epochs."
+                    )
+                if optimizer.trigger_stopping(msg, est.verbose):
+                    break
+                est._no_improvement_count = 0
+        else:
+            if not incremental:
+                if est.verbose:
+                    print(f"Reached max_iter={est.max_iter} epochs. Stopping.")
+                warnings.warn(
+                    f"Stochastic Optimizer: Maximum iterations ({est.max_iter}) "
+                    "reached and the optimization hasn't converged yet.",
+                    ConvergenceWarning,
+                )
+    except KeyboardInterrupt:
+        warnings.warn("Training interrupted by user; keeping the current weights.")
+
+    if early_stopping:
+        theta[...] = est._best_theta
+        del est._best_theta  # a second copy of the weights; not worth pickling
+    return theta
