@@ -134,7 +134,8 @@ class Layout:
     def init_theta(self, rng, dtype):
         """PyTorch's default initialisation, drawn from ``rng``.
 
-        Recurrent weights and biases ~ U(-1/sqrt(H), 1/sqrt(H)) (nn.RNN/LSTM/GRU),
+        Recurrent weights and biases ~ U(-1/sqrt(H), 1/sqrt(H)) (nn.RNN/LSTM/GRU;
+        plus 1 on the LSTM forget gate's ``bias_ih``),
         the output layer ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (nn.Linear) and the
         embedding ~ N(0, 1) (nn.Embedding).
         """
@@ -151,6 +152,12 @@ class Layout:
                 hidden = arch.hidden_sizes[int(e.name.split(".")[0])]
                 bound = 1.0 / np.sqrt(hidden)
                 view[:] = rng.uniform(-bound, bound, e.size)
+                if arch.cell == "lstm" and e.name.endswith("bias_ih"):
+                    # Forget gate starts open (bias 1, as Keras' unit_forget_bias
+                    # and Jozefowicz et al. 2015): with torch's symmetric init the
+                    # cell forgets half its state per step and long-range
+                    # gradients vanish before training can open the gate.
+                    view[hidden : 2 * hidden] += 1.0
         return theta
 
     # -- public attributes <-> theta ----------------------------------------
