@@ -18,6 +18,7 @@ from ._network import Network
 from ._params import Architecture, Layout
 from ._sequences import validate_sequences
 from ._targets import check_sample_weight
+from ._threads import single_threaded_blas
 from ._training import fit_loop, predict_outputs, sequence_rows
 
 __all__ = ["BaseRNN"]
@@ -231,19 +232,20 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
                 return self._score_outputs(outputs, targets[sequence_rows(seqs.offsets, idx)])
             return self._score_outputs(outputs, targets[idx])
 
-        fit_loop(
-            self,
-            network,
-            theta,
-            seqs,
-            targets,
-            weights,
-            incremental=incremental,
-            first_pass=first_pass,
-            rng=rng,
-            score=score,
-            stratify=stratify,
-        )
+        with single_threaded_blas():
+            fit_loop(
+                self,
+                network,
+                theta,
+                seqs,
+                targets,
+                weights,
+                incremental=incremental,
+                first_pass=first_pass,
+                rng=rng,
+                score=score,
+                stratify=stratify,
+            )
         if not np.all(np.isfinite(theta)):
             raise ValueError(
                 "Training produced non-finite weights; lower learning_rate_init or "
@@ -323,7 +325,8 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
         layout = Layout(self._arch)
         theta = self._current_theta(layout)
         network = Network(layout, self._loss, self._per_step)
-        return predict_outputs(network, theta, seqs), seqs
+        with single_threaded_blas():
+            return predict_outputs(network, theta, seqs), seqs
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
