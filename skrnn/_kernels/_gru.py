@@ -7,7 +7,7 @@
 import numba
 import numpy as np
 
-from ._activations import sigmoid
+from ._activations import sigmoid, tanh
 from ._packing import step_starts
 from ._steps import previous_block, step_at
 
@@ -34,7 +34,7 @@ def gru_forward(xproj, batch_sizes, w_hh, b_hh, reverse, h_all, gates_all, hn_al
                 r = sigmoid(xproj[r0 + b, j] + hproj[b, j])
                 z = sigmoid(xproj[r0 + b, hidden + j] + hproj[b, hidden + j])
                 hn = hproj[b, 2 * hidden + j]
-                n = np.tanh(xproj[r0 + b, 2 * hidden + j] + r * hn)
+                n = tanh(xproj[r0 + b, 2 * hidden + j] + r * hn)
                 h_prev = h_all[p0 + b, j] if b < n_prev else n - n
                 gates_all[r0 + b, j] = r
                 gates_all[r0 + b, hidden + j] = z

@@ -7,7 +7,7 @@
 import numba
 import numpy as np
 
-from ._activations import sigmoid
+from ._activations import sigmoid, tanh
 from ._packing import step_starts
 from ._steps import previous_block, step_at
 
@@ -32,7 +32,7 @@ def lstm_forward(xproj, batch_sizes, w_hh, b_hh, reverse, h_all, c_all, gates_al
             for j in range(hidden):
                 i = sigmoid(pre[b, j])
                 f = sigmoid(pre[b, hidden + j])
-                g = np.tanh(pre[b, 2 * hidden + j])
+                g = tanh(pre[b, 2 * hidden + j])
                 o = sigmoid(pre[b, 3 * hidden + j])
                 c = i * g
                 if b < n_prev:
@@ -42,7 +42,7 @@ def lstm_forward(xproj, batch_sizes, w_hh, b_hh, reverse, h_all, c_all, gates_al
                 pre[b, 2 * hidden + j] = g
                 pre[b, 3 * hidden + j] = o
                 c_all[r0 + b, j] = c
-                h_all[r0 + b, j] = o * np.tanh(c)
+                h_all[r0 + b, j] = o * tanh(c)
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -71,7 +71,7 @@ def lstm_backward(dh_all, batch_sizes, h_all, c_all, gates_all, w_hh, reverse, d
                 f = gates_all[r0 + b, hidden + j]
                 g = gates_all[r0 + b, 2 * hidden + j]
                 o = gates_all[r0 + b, 3 * hidden + j]
-                tc = np.tanh(c_all[r0 + b, j])
+                tc = tanh(c_all[r0 + b, j])
                 dc += dh * o * (one - tc * tc)
                 c_prev = c_all[p0 + b, j] if b < n_prev else dh - dh
                 dxproj[r0 + b, j] = dc * g * i * (one - i)

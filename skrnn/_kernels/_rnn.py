@@ -6,6 +6,7 @@ Contracts: docs/internals.md ("Recurrent kernels").
 import numba
 import numpy as np
 
+from ._activations import tanh
 from ._packing import step_starts
 from ._steps import previous_block, step_at
 
@@ -32,7 +33,7 @@ def rnn_forward(xproj, batch_sizes, w_hh, b_hh, reverse, relu, h_all):
                 if relu:
                     pre[b, j] = v if v > 0 else v - v
                 else:
-                    pre[b, j] = np.tanh(v)
+                    pre[b, j] = tanh(v)
 
 
 @numba.njit(cache=True, error_model="numpy")
