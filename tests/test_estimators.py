@@ -260,6 +260,7 @@ class _no_convergence_warning:
         assert not [w for w in self._log if issubclass(w.category, ConvergenceWarning)]
 
 
+@pytest.mark.filterwarnings("ignore:Got `batch_size`")
 def test_sample_weight_and_class_weight(data):
     X, y = data
     sw = np.ones(40)

@@ -52,6 +52,7 @@ def test_integer_labels_2d_y_and_score():
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore:Got `batch_size`")
 def test_class_weight_is_per_step():
     X, y = tagged(40)
     full = dict(TINY, batch_size=64)
@@ -69,6 +70,7 @@ def test_class_weight_is_per_step():
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore:Got `batch_size`")
 def test_sample_weight_zero_removes_sequences():
     X, y = tagged(30)
     full = dict(TINY, batch_size=64)

@@ -17,32 +17,45 @@ def lstm_forward(xproj, batch_sizes, w_hh, b_hh, reverse, h_all, c_all, gates_al
     n_steps = batch_sizes.shape[0]
     hidden = w_hh.shape[1]
     starts = step_starts(batch_sizes)
+    # Pre-activations go to a scratch buffer and activations to gates_all:
+    # reading and writing one array at four gate offsets kept LLVM from
+    # vectorising the gate loop (it cannot prove the offsets never collide).
+    pre = np.empty((batch_sizes[0] if n_steps > 0 else 0, 4 * hidden), dtype=xproj.dtype)
+    w_hh_t = w_hh.T
     for s in range(n_steps):
         t = step_at(s, n_steps, reverse)
         r0 = starts[t]
         bs = batch_sizes[t]
         p0, n_prev = previous_block(t, batch_sizes, starts, reverse)
-        pre = gates_all[r0 : r0 + bs]
-        for b in range(bs):
-            for k in range(4 * hidden):
-                pre[b, k] = xproj[r0 + b, k] + b_hh[k]
         if n_prev > 0:
-            pre[:n_prev] += np.dot(h_all[p0 : p0 + n_prev], w_hh.T)
+            np.dot(h_all[p0 : p0 + n_prev], w_hh_t, pre[:n_prev])
         for b in range(bs):
+            if b < n_prev:
+                for k in range(4 * hidden):
+                    pre[b, k] += xproj[r0 + b, k] + b_hh[k]
+            else:
+                for k in range(4 * hidden):
+                    pre[b, k] = xproj[r0 + b, k] + b_hh[k]
+        for b in range(bs):
+            gates = gates_all[r0 + b]
+            c_row = c_all[r0 + b]
+            h_row = h_all[r0 + b]
             for j in range(hidden):
                 i = sigmoid(pre[b, j])
                 f = sigmoid(pre[b, hidden + j])
                 g = tanh(pre[b, 2 * hidden + j])
                 o = sigmoid(pre[b, 3 * hidden + j])
-                c = i * g
-                if b < n_prev:
-                    c += f * c_all[p0 + b, j]
-                pre[b, j] = i
-                pre[b, hidden + j] = f
-                pre[b, 2 * hidden + j] = g
-                pre[b, 3 * hidden + j] = o
-                c_all[r0 + b, j] = c
-                h_all[r0 + b, j] = o * tanh(c)
+                gates[j] = i
+                gates[hidden + j] = f
+                gates[2 * hidden + j] = g
+                gates[3 * hidden + j] = o
+                c_row[j] = i * g
+            if b < n_prev:
+                c_prev = c_all[p0 + b]
+                for j in range(hidden):
+                    c_row[j] += gates[hidden + j] * c_prev[j]
+            for j in range(hidden):
+                h_row[j] = gates[3 * hidden + j] * tanh(c_row[j])
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -54,6 +67,8 @@ def lstm_backward(dh_all, batch_sizes, h_all, c_all, gates_all, w_hh, reverse, d
     max_batch = batch_sizes[0] if n_steps > 0 else 0
     carry_h = np.zeros((max_batch, hidden), dtype=h_all.dtype)
     carry_c = np.zeros((max_batch, hidden), dtype=h_all.dtype)
+    dh = np.empty(hidden, dtype=h_all.dtype)
+    dc = np.empty(hidden, dtype=h_all.dtype)
     n_carry = 0
     for s in range(n_steps):
         t = step_at(s, n_steps, not reverse)
@@ -61,26 +76,40 @@ def lstm_backward(dh_all, batch_sizes, h_all, c_all, gates_all, w_hh, reverse, d
         bs = batch_sizes[t]
         p0, n_prev = previous_block(t, batch_sizes, starts, reverse)
         for b in range(bs):
+            # Branches per row, not per unit, and separate input/output arrays,
+            # so each j loop vectorises.
+            gates = gates_all[r0 + b]
+            dx = dxproj[r0 + b]
+            c_row = c_all[r0 + b]
+            dh_row = dh_all[r0 + b]
+            if b < n_carry:
+                for j in range(hidden):
+                    dh[j] = dh_row[j] + carry_h[b, j]
+                    dc[j] = carry_c[b, j]
+            else:
+                for j in range(hidden):
+                    dh[j] = dh_row[j]
+                    dc[j] = 0
             for j in range(hidden):
-                dh = dh_all[r0 + b, j]
-                dc = dh - dh
-                if b < n_carry:
-                    dh += carry_h[b, j]
-                    dc += carry_c[b, j]
-                i = gates_all[r0 + b, j]
-                f = gates_all[r0 + b, hidden + j]
-                g = gates_all[r0 + b, 2 * hidden + j]
-                o = gates_all[r0 + b, 3 * hidden + j]
-                tc = tanh(c_all[r0 + b, j])
-                dc += dh * o * (one - tc * tc)
-                c_prev = c_all[p0 + b, j] if b < n_prev else dh - dh
-                dxproj[r0 + b, j] = dc * g * i * (one - i)
-                dxproj[r0 + b, hidden + j] = dc * c_prev * f * (one - f)
-                dxproj[r0 + b, 2 * hidden + j] = dc * i * (one - g * g)
-                dxproj[r0 + b, 3 * hidden + j] = dh * tc * o * (one - o)
-                # The cell state's own path back in time (read before overwrite:
-                # carry_c[b] is only written for b < n_prev <= bs here).
-                carry_c[b, j] = dc * f
+                o = gates[3 * hidden + j]
+                tc = tanh(c_row[j])
+                dc[j] += dh[j] * o * (one - tc * tc)
+                dx[3 * hidden + j] = dh[j] * tc * o * (one - o)
+            for j in range(hidden):
+                i = gates[j]
+                g = gates[2 * hidden + j]
+                dx[j] = dc[j] * g * i * (one - i)
+                dx[2 * hidden + j] = dc[j] * i * (one - g * g)
+            if b < n_prev:
+                c_prev = c_all[p0 + b]
+                for j in range(hidden):
+                    f = gates[hidden + j]
+                    dx[hidden + j] = dc[j] * c_prev[j] * f * (one - f)
+                    # The cell state's own path back in time.
+                    carry_c[b, j] = dc[j] * f
+            else:
+                for j in range(hidden):
+                    dx[hidden + j] = 0
         if n_prev > 0:
-            carry_h[:n_prev] = np.dot(dxproj[r0 : r0 + n_prev], w_hh)
+            np.dot(dxproj[r0 : r0 + n_prev], w_hh, carry_h[:n_prev])
         n_carry = n_prev
