@@ -30,25 +30,33 @@ def binary_log_loss(z, y, w, dz):
     return total
 
 
+@numba.njit(cache=True, inline="always")
+def _softmax_row(z, i, out):
+    """``out[i] = softmax(z[i])`` shifted by the row maximum; returns log-sum-exp of ``z[i]``."""
+    k = z.shape[1]
+    m = z[i, 0]
+    for j in range(1, k):
+        if z[i, j] > m:
+            m = z[i, j]
+    s = z[i, 0] - z[i, 0]
+    for j in range(k):
+        out[i, j] = np.exp(z[i, j] - m)
+        s += out[i, j]
+    for j in range(k):
+        out[i, j] /= s
+    return m + np.log(s)
+
+
 @numba.njit(cache=True, error_model="numpy")
 def softmax_cross_entropy(z, y, w, dz):
     """Softmax + cross-entropy; ``z``, ``dz``: (n, K); ``y``: int64 class index (n,)."""
     total = 0.0
     n, k = z.shape
     for i in range(n):
-        m = z[i, 0]
-        for j in range(1, k):
-            if z[i, j] > m:
-                m = z[i, j]
-        s = z[i, 0] - z[i, 0]
+        log_sum = _softmax_row(z, i, dz)
+        total += w[i] * (log_sum - z[i, y[i]])
         for j in range(k):
-            e = np.exp(z[i, j] - m)
-            dz[i, j] = e
-            s += e
-        log_s = np.log(s)
-        total += w[i] * (m + log_s - z[i, y[i]])
-        for j in range(k):
-            dz[i, j] = w[i] * (dz[i, j] / s)
+            dz[i, j] *= w[i]
         dz[i, y[i]] -= w[i]
     return total
 
@@ -85,15 +93,5 @@ def sigmoid(z, out):
 @numba.njit(cache=True)
 def softmax(z, out):
     """Row-wise softmax of a 2-D array, shifted by the row maximum."""
-    n, k = z.shape
-    for i in range(n):
-        m = z[i, 0]
-        for j in range(1, k):
-            if z[i, j] > m:
-                m = z[i, j]
-        s = z[i, 0] - z[i, 0]
-        for j in range(k):
-            out[i, j] = np.exp(z[i, j] - m)
-            s += out[i, j]
-        for j in range(k):
-            out[i, j] /= s
+    for i in range(z.shape[0]):
+        _softmax_row(z, i, out)
