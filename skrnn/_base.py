@@ -15,7 +15,7 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._network import Network
-from ._params import Architecture, Layout
+from ._params import Architecture, layout_for
 from ._sequences import validate_sequences
 from ._targets import check_sample_weight
 from ._threads import single_threaded_blas
@@ -213,7 +213,7 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
                 raise ValueError("sample_weight (times class_weight) is zero everywhere.")
 
         arch = self._architecture(seqs, n_outputs)
-        layout = Layout(arch)
+        layout = layout_for(arch)
         rng = check_random_state(self.random_state)
         if first_pass:
             theta = layout.init_theta(rng, dtype)
@@ -311,7 +311,7 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
     def __setstate__(self, state):
         super().__setstate__(state)
         if "coef_" in state and "_arch" in state:
-            layout = Layout(self._arch)
+            layout = layout_for(self._arch)
             self._set_weights(layout, self._pack_weights(layout, self.coef_.dtype))
 
     # -- prediction plumbing --------------------------------------------------
@@ -322,7 +322,7 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
         dtype = self.coef_.dtype
         if not seqs.is_tokens and seqs.values.dtype != dtype:
             seqs.values = seqs.values.astype(dtype)
-        layout = Layout(self._arch)
+        layout = layout_for(self._arch)
         theta = self._current_theta(layout)
         network = Network(layout, self._loss, self._per_step)
         with single_threaded_blas():

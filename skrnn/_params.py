@@ -7,11 +7,13 @@ public attributes in PyTorch's layout (``recurrent_weights_``, ``embedding_``,
 ``coef_``, ``intercept_``) are the source of truth.
 """
 
+import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["Architecture", "Layout", "CELL_GATES"]
+__all__ = ["Architecture", "Layout", "CELL_GATES", "layout_for"]
 
 CELL_GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
@@ -76,7 +78,7 @@ class _Entry:
 
     @property
     def size(self):
-        return int(np.prod(self.shape))
+        return math.prod(self.shape)
 
 
 class Layout:
@@ -225,3 +227,10 @@ class Layout:
         put("coef", coef, "coef_")
         put("intercept", intercept, "intercept_")
         return theta
+
+
+@lru_cache(maxsize=64)
+def layout_for(arch):
+    """The (immutable) layout of ``arch``, built once: predict on one sequence
+    should not pay for rebuilding the table."""
+    return Layout(arch)

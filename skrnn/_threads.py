@@ -13,11 +13,20 @@ oversubscribing.
 # Numba's np.dot calls SciPy's BLAS; load it now so the limit reaches it even
 # in a first fit, whose kernels compile (and load it) inside the context.
 import scipy.linalg  # noqa: F401
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 __all__ = ["single_threaded_blas"]
 
+_controller = None
+
 
 def single_threaded_blas():
-    """Context manager limiting every loaded BLAS library to one thread."""
-    return threadpool_limits(limits=1, user_api="blas")
+    """Context manager limiting every loaded BLAS library to one thread.
+
+    The controller scans the loaded libraries once (about 5 ms, which would
+    dominate predicting one sequence if done per call) and is reused.
+    """
+    global _controller
+    if _controller is None:
+        _controller = ThreadpoolController()
+    return _controller.limit(limits=1, user_api="blas")
