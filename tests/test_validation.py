@@ -1,0 +1,148 @@
+"""Bad input at the estimator level: a clear ValueError/TypeError naming the problem, inputs untouched."""
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from skrnn import RNNClassifier, RNNRegressor, RNNSequenceTagger, TextOneHotEncoder
+
+TINY = dict(hidden_layer_sizes=(3,), max_iter=1, random_state=0)
+ESTIMATORS = [RNNClassifier, RNNRegressor, RNNSequenceTagger]
+
+
+def _xy(est_cls, n=12, seed=0):
+    rng = np.random.RandomState(seed)
+    X = [rng.normal(size=(rng.randint(1, 6), 2)) for _ in range(n)]
+    if est_cls is RNNSequenceTagger:
+        y = [np.where(x[:, 0] > 0, "a", "b") for x in X]
+    elif est_cls is RNNClassifier:
+        y = np.arange(n) % 2
+    else:
+        y = rng.normal(size=n)
+    return X, y
+
+
+BAD_X = [
+    ([], ValueError, "0 sample"),
+    ([np.array([1.0, np.nan])] * 12, ValueError, "NaN"),
+    ([np.array([[1.0, np.inf]])] * 12, ValueError, "infinity"),
+    ([np.ones((2, 2)), np.ones((2, 3))] * 6, ValueError, "features"),
+    (np.ones((12, 2, 2, 1)), ValueError, "dimensions"),
+    ([np.array([1, "x"], dtype=object)] * 12, TypeError, "non-numeric"),
+    (["good movie"] * 12, TypeError, "TextOneHotEncoder"),
+]
+
+
+@pytest.mark.parametrize("est_cls", ESTIMATORS)
+@pytest.mark.parametrize("X, error, match", BAD_X)
+def test_bad_x_in_fit(est_cls, X, error, match):
+    _, y = _xy(est_cls)
+    with pytest.raises(error, match=match):
+        est_cls(**TINY).fit(X, y)
+
+
+@pytest.mark.parametrize("est_cls", ESTIMATORS)
+def test_bad_x_at_predict(est_cls):
+    X, y = _xy(est_cls)
+    est = est_cls(**TINY).fit(X, y)
+    with pytest.raises(NotFittedError):
+        est_cls(**TINY).predict(X)
+    with pytest.raises(ValueError, match="3 features per step.*fitted on sequences with 2"):
+        est.predict([np.ones((2, 3))])
+    with pytest.raises(ValueError, match="NaN"):
+        est.predict([np.array([[np.nan, 1.0]])])
+    with pytest.raises(ValueError, match="token sequences"):
+        est.predict(TextOneHotEncoder().fit_transform(["a bb cc", "dd ee"]))
+
+
+@pytest.mark.parametrize("est_cls", ESTIMATORS)
+def test_inputs_are_never_modified(est_cls):
+    X, y = _xy(est_cls)
+    X_frames = pd.Series([pd.DataFrame(x, columns=["u", "v"]) for x in X])
+    sw = np.linspace(0.5, 2, len(X))
+    before = copy.deepcopy((X, y, sw))
+    est = est_cls(**TINY).fit(X, y, sample_weight=sw)
+    est.predict(X)
+    est_cls(**TINY).fit(X_frames, y).predict(X_frames)
+    for a, b in zip(X, before[0]):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(y, before[1]):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(sw, before[2])
+
+
+@pytest.mark.parametrize("est_cls", [RNNClassifier, RNNRegressor])
+def test_bad_y(est_cls):
+    X, y = _xy(est_cls)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        est_cls(**TINY).fit(X, y[:-1])
+    with pytest.raises(ValueError, match="requires y"):
+        est_cls(**TINY).fit(X, None)
+    y_nan = np.array(y, dtype=float)
+    y_nan[3] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        est_cls(**TINY).fit(X, y_nan)
+
+
+def test_classifier_label_errors():
+    X, y = _xy(RNNClassifier)
+    with pytest.raises(ValueError, match="only one class"):
+        RNNClassifier(**TINY).fit(X, np.zeros(len(X)))
+    with pytest.raises(ValueError, match="Unknown label type|continuous"):
+        RNNClassifier(**TINY).fit(X, np.linspace(0, 1, len(X)))
+    clf = RNNClassifier(**TINY).partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(ValueError, match="not seen"):
+        clf.partial_fit(X, np.full(len(X), 7))
+    with pytest.raises(ValueError, match="not the same as on the first call"):
+        clf.partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="not in `classes`"):
+        RNNClassifier(**TINY).partial_fit(X, y, classes=[0])
+
+
+@pytest.mark.parametrize("est_cls", ESTIMATORS)
+@pytest.mark.parametrize(
+    "sample_weight, error, match",
+    [
+        (np.ones(3), ValueError, "sample_weight.shape"),
+        (-np.ones(12), ValueError, "non-negative"),
+        (np.full(12, np.nan), ValueError, "NaN"),
+        (np.zeros(12), ValueError, "zero everywhere"),
+        (np.array(["a"] * 12), TypeError, "numeric"),
+    ],
+)
+def test_bad_sample_weight(est_cls, sample_weight, error, match):
+    X, y = _xy(est_cls)
+    with pytest.raises(error, match=match):
+        est_cls(**TINY).fit(X, y, sample_weight=sample_weight)
+
+
+@pytest.mark.parametrize("est_cls", ESTIMATORS)
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"cell": "transformer"}, "'cell' parameter"),
+        ({"hidden_layer_sizes": (0,)}, "hidden_layer_sizes"),
+        ({"hidden_layer_sizes": (3, -2)}, "hidden_layer_sizes"),
+        ({"hidden_layer_sizes": ()}, "hidden_layer_sizes"),
+        ({"hidden_layer_sizes": (2.5,)}, "hidden_layer_sizes"),
+        ({"cell": "gru", "activation": "relu"}, "activation='relu' applies to cell='rnn'"),
+        ({"activation": "sigmoid"}, "'activation' parameter"),
+        ({"solver": "lbfgs"}, "'solver' parameter"),
+        ({"learning_rate_init": -1.0}, "learning_rate_init"),
+        ({"max_iter": 0}, "max_iter"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"alpha": -1.0}, "alpha"),
+        ({"validation_fraction": 1.0}, "validation_fraction"),
+        ({"max_grad_norm": 0.0}, "max_grad_norm"),
+        ({"embedding_dim": 0}, "embedding_dim"),
+        ({"embedding_dim": 4}, "needs token input"),
+        ({"momentum": 2.0}, "momentum"),
+    ],
+)
+def test_invalid_hyperparameters(est_cls, params, match):
+    X, y = _xy(est_cls)
+    with pytest.raises(ValueError, match=match):
+        est_cls(**{**TINY, **params}).fit(X, y)
