@@ -63,6 +63,7 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
             Options(Real, {np.inf}),
         ],
         "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "bptt_steps": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     # Many-to-many (the tagger) or many-to-one.
@@ -98,6 +99,7 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
         epsilon,
         n_iter_no_change,
         max_grad_norm,
+        bptt_steps,
     ):
         self.cell = cell
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -125,6 +127,7 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_grad_norm = max_grad_norm
+        self.bptt_steps = bptt_steps
 
     # -- subclass hooks -----------------------------------------------------
     @abstractmethod
@@ -153,6 +156,12 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
         return tuple(int(s) for s in sizes)
 
     def _check_cross_params(self):
+        if self.bptt_steps is not None and self.bidirectional:
+            raise ValueError(
+                "bptt_steps (truncated backpropagation through time) carries the "
+                "state forward from chunk to chunk, which a reverse direction cannot "
+                "do; use bidirectional=False or bptt_steps=None."
+            )
         if self.activation != "tanh" and self.cell != "rnn":
             raise ValueError(
                 f"activation={self.activation!r} applies to cell='rnn' only; "

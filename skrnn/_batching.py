@@ -4,9 +4,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._kernels._packing import pack_rows
+from ._kernels._packing import pack_rows, step_starts
 
-__all__ = ["PackedBatch", "pack_batch", "batch_plan", "predict_chunks"]
+__all__ = ["PackedBatch", "pack_batch", "batch_plan", "predict_chunks", "time_chunks"]
 
 
 @dataclass
@@ -101,3 +101,37 @@ def predict_chunks(lengths, max_rows=1 << 16, max_sequences=1024):
     if start < len(lengths):
         chunks.append(np.arange(start, len(lengths)))
     return chunks
+
+
+def time_chunks(batch, size, per_step, dtype):
+    """Split a packed batch into consecutive chunks of at most ``size`` steps.
+
+    Yields ``(ends_here, chunk)``: ``chunk`` is a ``PackedBatch`` over the
+    sequences still running at the chunk's first step (a prefix of the sorted
+    order, so states carried from the previous chunk line up by position),
+    and ``ends_here`` flags those whose last step falls in the chunk. The
+    first chunk keeps every sequence, zero-length ones included.
+    Many-to-one targets and weights are those of the prefix, with weight 0
+    for sequences that go on past the chunk (their loss comes later).
+    """
+    batch_sizes = batch.batch_sizes
+    n_steps = batch_sizes.shape[0]
+    starts = step_starts(batch_sizes)
+    for t0 in range(0, max(n_steps, 1), size):
+        t1 = min(t0 + size, n_steps)
+        n_seq = batch.n_sequences if t0 == 0 else int(batch_sizes[t0])
+        r0 = int(starts[t0]) if t0 < n_steps else 0
+        r1 = int(starts[t1]) if t1 < n_steps else batch.n_rows
+        lengths = np.clip(batch.lengths[:n_seq] - t0, 0, t1 - t0)
+        ends_here = batch.lengths[:n_seq] <= t1
+        if per_step:
+            y = None if batch.y is None else batch.y[r0:r1]
+            w = None if batch.w is None else batch.w[r0:r1]
+        else:
+            y = None if batch.y is None else batch.y[:n_seq]
+            w = np.ones(n_seq, dtype) if batch.w is None else batch.w[:n_seq]
+            w = np.where(ends_here, w, 0).astype(dtype)
+        yield ends_here, PackedBatch(
+            batch.x[r0:r1], batch_sizes[t0:t1], lengths, batch.order[:n_seq],
+            batch.rows[r0:r1], y, w,
+        )

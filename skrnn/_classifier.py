@@ -117,6 +117,13 @@ class RNNClassifier(_LabelHeadMixin, ClassifierMixin, BaseRNN):
     max_grad_norm : float or None, default=5.0
         Rescale the gradient when its global L2 norm exceeds this (guards
         against exploding gradients); None disables clipping.
+    bptt_steps : int, default=None
+        Truncated backpropagation through time: train on chunks of this many
+        steps, carrying each sequence's state from one chunk to the next but
+        stopping gradients at chunk boundaries, so training memory is set by
+        ``bptt_steps`` rather than by the longest sequence. With a value at
+        least the longest sequence it equals full BPTT. Requires
+        ``bidirectional=False``. None trains on whole sequences.
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes in the loss, multiplied with ``sample_weight``.
 
@@ -216,6 +223,7 @@ class RNNClassifier(_LabelHeadMixin, ClassifierMixin, BaseRNN):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_grad_norm=5.0,
+        bptt_steps=None,
         class_weight=None,
     ):
         super().__init__(
@@ -245,6 +253,7 @@ class RNNClassifier(_LabelHeadMixin, ClassifierMixin, BaseRNN):
             epsilon=epsilon,
             n_iter_no_change=n_iter_no_change,
             max_grad_norm=max_grad_norm,
+            bptt_steps=bptt_steps,
         )
         self.class_weight = class_weight
 

@@ -19,45 +19,53 @@ __all__ = ["Network", "LOSSES"]
 LOSSES = ("binary", "multiclass", "squared")
 
 
-def _layer_forward(cell, relu, xproj, batch_sizes, w_hh, b_hh, reverse):
+def _layer_forward(cell, relu, xproj, batch_sizes, w_hh, b_hh, h0, c0, reverse):
     n_rows = xproj.shape[0]
     hidden = w_hh.shape[1]
     h = np.empty((n_rows, hidden), dtype=xproj.dtype)
     if cell == "rnn":
-        rnn_forward(xproj, batch_sizes, w_hh, b_hh, reverse, relu, h)
+        rnn_forward(xproj, batch_sizes, w_hh, b_hh, h0, reverse, relu, h)
         return h, ()
     if cell == "lstm":
         c = np.empty_like(h)
         gates = np.empty_like(xproj)
-        lstm_forward(xproj, batch_sizes, w_hh, b_hh, reverse, h, c, gates)
+        lstm_forward(xproj, batch_sizes, w_hh, b_hh, h0, c0, reverse, h, c, gates)
         return h, (c, gates)
     gates = np.empty_like(xproj)
     hn = np.empty_like(h)
-    gru_forward(xproj, batch_sizes, w_hh, b_hh, reverse, h, gates, hn)
+    gru_forward(xproj, batch_sizes, w_hh, b_hh, h0, reverse, h, gates, hn)
     return h, (gates, hn)
 
 
-def _layer_backward(cell, relu, dh, batch_sizes, h, state, w_hh, reverse):
-    """Return (dxproj, dhproj): gradients w.r.t. input- and state-side pre-activations."""
+def _layer_backward(cell, relu, dh, batch_sizes, h, state, h0, c0, w_hh, reverse):
+    """Return (dxproj, dhproj): gradients w.r.t. input- and state-side pre-activations.
+
+    Gradients stop at the initial states ``h0``/``c0`` (truncated BPTT).
+    """
     dxproj = np.empty((dh.shape[0], w_hh.shape[0]), dtype=dh.dtype)
     if cell == "rnn":
         rnn_backward(dh, batch_sizes, h, w_hh, reverse, relu, dxproj)
         return dxproj, dxproj
     if cell == "lstm":
         c, gates = state
-        lstm_backward(dh, batch_sizes, h, c, gates, w_hh, reverse, dxproj)
+        lstm_backward(dh, batch_sizes, h, c, gates, c0, w_hh, reverse, dxproj)
         return dxproj, dxproj
     gates, hn = state
     dhproj = np.empty_like(dxproj)
-    gru_backward(dh, batch_sizes, h, gates, hn, w_hh, reverse, dxproj, dhproj)
+    gru_backward(dh, batch_sizes, h, gates, hn, h0, w_hh, reverse, dxproj, dhproj)
     return dxproj, dhproj
 
 
-def _previous_states(h, batch_sizes, reverse):
-    """Row-aligned states each step started from (zeros for the initial state)."""
+def _previous_states(h, batch_sizes, reverse, h0):
+    """Row-aligned states each step started from (``h0`` of its sequence where it starts)."""
     prev = previous_rows(batch_sizes, reverse)
     h_prev = h[np.maximum(prev, 0)]
-    h_prev[prev < 0] = 0
+    fresh = np.flatnonzero(prev < 0)
+    if fresh.size:
+        starts = step_starts(batch_sizes)
+        # Sorted sequence of each fresh row: its offset inside its step's block.
+        step = np.searchsorted(starts, fresh, side="right") - 1
+        h_prev[fresh] = h0[fresh - starts[step]]
     return h_prev
 
 
@@ -103,12 +111,48 @@ class Network:
         self.per_step = per_step
 
     # -- forward ------------------------------------------------------------
-    def forward(self, theta, batch):
-        """Logits ``(B, n_outputs)`` in sorted order, or ``(N, n_outputs)`` packed."""
-        logits, _ = self._forward(self.layout.unpack(theta), batch, keep=False)
-        return logits
+    def forward(self, theta, batch, init=None):
+        """Logits ``(B, n_outputs)`` in sorted order, or ``(N, n_outputs)`` packed.
 
-    def _forward(self, p, batch, keep):
+        ``init``: initial states from ``final_states`` of a previous chunk of
+        the same sequences (zeros if None).  Returns ``(logits, states)``
+        where ``states`` are each sequence's states after its last step here.
+        """
+        p = self.layout.unpack(theta)
+        init = self._initial_states(init, batch, p["coef"].dtype)
+        logits, cache = self._forward(p, batch, keep=False, init=init)
+        return logits, self._final_states(cache, batch, init)
+
+    def _initial_states(self, init, batch, dtype):
+        """Per layer and direction ``(h0, c0)`` of shape (B, H), zeros by default."""
+        if init is not None:
+            return init
+        n = batch.n_sequences
+        return [
+            [(np.zeros((n, hidden), dtype), np.zeros((n, hidden), dtype))
+             for _ in range(self.arch.n_directions)]
+            for hidden in self.arch.hidden_sizes
+        ]
+
+    def _final_states(self, cache, batch, init):
+        """States after each sequence's last step in this batch (its init if it has none)."""
+        caches, _, final = cache
+        last = final[0] if final is not None else _final_rows(batch)[0]
+        live = last >= 0
+        states = []
+        for layer, (_, outs, cell_states) in enumerate(caches):
+            per_direction = []
+            for d in range(self.arch.n_directions):
+                h0, c0 = init[layer][d]
+                h, c = h0.copy(), c0.copy()
+                h[live] = outs[d][last[live]]
+                if self.arch.cell == "lstm":
+                    c[live] = cell_states[d][0][last[live]]
+                per_direction.append((h, c))
+            states.append(per_direction)
+        return states
+
+    def _forward(self, p, batch, keep, init):
         arch = self.arch
         x = batch.x
         n_rows = batch.n_rows
@@ -128,6 +172,7 @@ class Network:
                 else:
                     xproj = inp @ p[key + "weight_ih"].T
                     xproj += p[key + "bias_ih"]
+                h0, c0 = init[layer][d]
                 h, state = _layer_forward(
                     arch.cell,
                     arch.relu,
@@ -135,13 +180,16 @@ class Network:
                     batch.batch_sizes,
                     p[key + "weight_hh"],
                     p[key + "bias_hh"],
+                    h0,
+                    c0,
                     d == 1,
                 )
                 outs.append(h)
                 states.append(state)
             out = outs[0] if len(outs) == 1 else np.concatenate(outs, axis=1)
-            if keep:
-                caches.append((inp, outs, states))
+            # Layer inputs are only needed for gradients; outputs and cell
+            # states also give the final states of a chunk.
+            caches.append((inp if keep else None, outs, states))
             inp = out
         if self.per_step:
             feat = inp
@@ -179,10 +227,26 @@ class Network:
         (sequences, or steps for many-to-many) and the L2 term
         ``alpha / 2 * ||W||^2`` is divided by the batch's weight total.
         """
+        loss, grad, _ = self.chunk_loss_and_grad(theta, batch, alpha, penalty_mask)
+        return loss, grad
+
+    def chunk_loss_and_grad(self, theta, batch, alpha=0.0, penalty_mask=None,
+                            init=None, normalizer=None):
+        """``loss_and_grad`` of one chunk of steps, for truncated BPTT.
+
+        ``init`` carries the states of the previous chunk (gradients stop
+        there); ``normalizer`` is the weight total of the whole mini-batch, so
+        chunk losses and gradients add up to the mini-batch's.  Returns
+        ``(loss, grad, final_states)``.
+        """
         layout, arch = self.layout, self.arch
         p = layout.unpack(theta)
-        logits, (caches, feat, final) = self._forward(p, batch, keep=True)
+        init = self._initial_states(init, batch, theta.dtype)
+        logits, cache = self._forward(p, batch, keep=True, init=init)
+        caches, feat, final = cache
         total, wsum, dlogits = self.head_loss(logits, batch.y, batch.w)
+        if normalizer is not None:
+            wsum = normalizer
         if wsum <= 0:
             raise ValueError("the batch has zero total sample weight.")
         dlogits /= dlogits.dtype.type(wsum)
@@ -215,6 +279,7 @@ class Network:
             for d in range(arch.n_directions):
                 key = f"{layer}.{d}."
                 reverse = d == 1
+                h0, c0 = init[layer][d]
                 dxproj, dhproj = _layer_backward(
                     arch.cell,
                     arch.relu,
@@ -222,10 +287,12 @@ class Network:
                     batch.batch_sizes,
                     outs[d],
                     states[d],
+                    h0,
+                    c0,
                     p[key + "weight_hh"],
                     reverse,
                 )
-                h_prev = _previous_states(outs[d], batch.batch_sizes, reverse)
+                h_prev = _previous_states(outs[d], batch.batch_sizes, reverse, h0)
                 g[key + "weight_hh"][...] = dhproj.T @ h_prev
                 g[key + "bias_hh"][...] = dhproj.sum(axis=0)
                 g[key + "bias_ih"][...] = dxproj.sum(axis=0)
@@ -250,4 +317,4 @@ class Network:
             penalised = theta * penalty_mask
             loss += 0.5 * alpha * float(penalised @ penalised) / wsum
             grad += theta.dtype.type(alpha / wsum) * penalised
-        return loss, grad
+        return loss, grad, self._final_states(cache, batch, init)

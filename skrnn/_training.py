@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
-from ._batching import batch_plan, pack_batch, predict_chunks
+from ._batching import batch_plan, pack_batch, predict_chunks, time_chunks
 from ._kernels._packing import pack_rows
 from ._optimizers import AdamOptimizer, SGDOptimizer
 
@@ -28,6 +28,34 @@ def sequence_rows(offsets, idx):
     starts = np.repeat(offsets[idx], lengths)
     within = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     return starts + within
+
+
+# Steps per chunk when predicting with a unidirectional network: activations
+# are kept for one chunk at a time, so memory does not grow with T.
+PREDICT_CHUNK_STEPS = 1024
+
+
+def _prefix_states(states, n):
+    return [[(h[:n], c[:n]) for h, c in layer] for layer in states]
+
+
+def _streamed_forward(network, theta, batch, size):
+    """Outputs of a unidirectional network, computed ``size`` steps at a time."""
+    per_step = network.per_step
+    n_out = network.arch.n_outputs
+    out = np.empty((batch.n_rows if per_step else batch.n_sequences, n_out), theta.dtype)
+    states = None
+    r0 = 0
+    for ends_here, chunk in time_chunks(batch, size, per_step, theta.dtype):
+        init = None if states is None else _prefix_states(states, chunk.n_sequences)
+        logits, states = network.forward(theta, chunk, init)
+        if per_step:
+            out[r0 : r0 + chunk.n_rows] = logits
+            r0 += chunk.n_rows
+        else:
+            done = np.flatnonzero(ends_here)
+            out[done] = logits[done]
+    return out
 
 
 def predict_outputs(network, theta, seqs, idx=None):
@@ -49,9 +77,13 @@ def predict_outputs(network, theta, seqs, idx=None):
         out = np.empty((int(out_offsets[-1]), n_out), dtype=theta.dtype)
     else:
         out = np.empty((idx.shape[0], n_out), dtype=theta.dtype)
+    stream = not network.arch.bidirectional
     for chunk in predict_chunks(lengths):
         batch = pack_batch(seqs, idx[chunk])
-        logits = network.forward(theta, batch)
+        if stream and batch.batch_sizes.shape[0] > PREDICT_CHUNK_STEPS:
+            logits = _streamed_forward(network, theta, batch, PREDICT_CHUNK_STEPS)
+        else:
+            logits, _ = network.forward(theta, batch)
         if network.per_step:
             dest = pack_rows(out_offsets, chunk[batch.order], batch.batch_sizes)
             out[dest] = logits
@@ -122,9 +154,39 @@ def _check_finite(loss, grad_norm, est):
     )
 
 
+def _truncated_loss_and_grad(network, theta, batch, alpha, penalty_mask, size):
+    """Loss and gradient of a mini-batch by truncated BPTT over chunks of ``size`` steps.
+
+    States flow forward across chunks, gradients stop at chunk boundaries;
+    chunk losses share the mini-batch's weight total, so with ``size`` at
+    least the longest sequence this equals full BPTT.
+    """
+    if batch.w is not None:
+        normalizer = float(batch.w.sum())
+    else:
+        normalizer = float(batch.n_rows if network.per_step else batch.n_sequences)
+    chunks = list(time_chunks(batch, size, network.per_step, theta.dtype))
+    total, grad, states = 0.0, np.zeros_like(theta), None
+    for k, (_, chunk) in enumerate(chunks):
+        init = None if states is None else _prefix_states(states, chunk.n_sequences)
+        last = k == len(chunks) - 1  # the L2 term counts once per mini-batch
+        loss, g, states = network.chunk_loss_and_grad(
+            theta, chunk, alpha if last else 0.0, penalty_mask, init, normalizer
+        )
+        total += loss
+        grad += g
+    return total, grad
+
+
 def train_step(est, network, theta, batch, optimizer, penalty_mask):
     """One forward/backward pass and optimizer update; returns (loss, weight total)."""
-    loss, grad = network.loss_and_grad(theta, batch, est.alpha, penalty_mask)
+    size = est.bptt_steps
+    if size is not None and batch.batch_sizes.shape[0] > size:
+        loss, grad = _truncated_loss_and_grad(
+            network, theta, batch, est.alpha, penalty_mask, size
+        )
+    else:
+        loss, grad = network.loss_and_grad(theta, batch, est.alpha, penalty_mask)
     with np.errstate(over="ignore", invalid="ignore"):  # reported just below
         norm = float(np.sqrt(grad @ grad))
     _check_finite(loss, norm, est)

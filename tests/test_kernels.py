@@ -33,13 +33,19 @@ def _case(cell, dtype, seed=0, n_features=3, hidden=4):
     return seqs, batch, (w_ih, w_hh, b_ih, b_hh)
 
 
+def _zeros(batch, w_hh):
+    shape = (batch.n_sequences, w_hh.shape[1])
+    return np.zeros(shape, w_hh.dtype), np.zeros(shape, w_hh.dtype)
+
+
 @pytest.mark.parametrize("cell, relu", [("rnn", False), ("rnn", True), ("lstm", False), ("gru", False)])
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 2e-6)])
 def test_forward_matches_reference(cell, relu, reverse, dtype, tol):
     seqs, batch, (w_ih, w_hh, b_ih, b_hh) = _case(cell, dtype)
     xproj = batch.x @ w_ih.T + b_ih
-    h, _ = _layer_forward(cell, relu, xproj, batch.batch_sizes, w_hh, b_hh, reverse)
+    zeros = _zeros(batch, w_hh)
+    h, _ = _layer_forward(cell, relu, xproj, batch.batch_sizes, w_hh, b_hh, *zeros, reverse)
     assert h.dtype == dtype
     expected = np.concatenate(
         [run_sequence(cell, s.astype(np.float64), *(w.astype(np.float64) for w in (w_ih, w_hh, b_ih, b_hh)),
@@ -52,9 +58,10 @@ def test_forward_matches_reference(cell, relu, reverse, dtype, tol):
 def test_backward_keeps_float32(cell):
     seqs, batch, (w_ih, w_hh, b_ih, b_hh) = _case(cell, np.float32)
     xproj = batch.x @ w_ih.T + b_ih
-    h, state = _layer_forward(cell, False, xproj, batch.batch_sizes, w_hh, b_hh, False)
+    zeros = _zeros(batch, w_hh)
+    h, state = _layer_forward(cell, False, xproj, batch.batch_sizes, w_hh, b_hh, *zeros, False)
     dh = np.ones_like(h)
-    dx, dhp = _layer_backward(cell, False, dh, batch.batch_sizes, h, state, w_hh, False)
+    dx, dhp = _layer_backward(cell, False, dh, batch.batch_sizes, h, state, *zeros, w_hh, False)
     assert dx.dtype == dhp.dtype == np.float32
     assert np.all(np.isfinite(dx))
 
@@ -75,8 +82,10 @@ def test_each_kernel_has_at_most_two_signatures():
         for dtype in (np.float32, np.float64):
             seqs, batch, (w_ih, w_hh, b_ih, b_hh) = _case(cell, dtype)
             xproj = batch.x @ w_ih.T + b_ih
-            h, state = _layer_forward(cell, False, xproj, batch.batch_sizes, w_hh, b_hh, True)
-            _layer_backward(cell, False, h.copy(), batch.batch_sizes, h, state, w_hh, True)
+            zeros = _zeros(batch, w_hh)
+            h, state = _layer_forward(
+                cell, False, xproj, batch.batch_sizes, w_hh, b_hh, *zeros, True)
+            _layer_backward(cell, False, h.copy(), batch.batch_sizes, h, state, *zeros, w_hh, True)
     for module, names in ((_rnn, "rnn"), (_lstm, "lstm"), (_gru, "gru")):
         for kernel in (getattr(module, f"{names}_forward"), getattr(module, f"{names}_backward")):
             assert 1 <= len(kernel.signatures) <= 2, (kernel, kernel.signatures)

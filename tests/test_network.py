@@ -139,5 +139,5 @@ def test_zero_length_sequence_predicts_from_intercept():
     network = Network(layout, "squared", False)
     batch = pack_batch(seqs, np.arange(seqs.n_samples))
     logits = np.empty((seqs.n_samples, 2))
-    logits[batch.order] = network.forward(theta, batch)
+    logits[batch.order] = network.forward(theta, batch)[0]
     np.testing.assert_array_equal(logits[LENGTHS.index(0)], layout.unpack(theta)["intercept"])

@@ -13,7 +13,7 @@ from ._steps import previous_block, step_at
 
 
 @numba.njit(cache=True, error_model="numpy")
-def gru_forward(xproj, batch_sizes, w_hh, b_hh, reverse, h_all, gates_all, hn_all):
+def gru_forward(xproj, batch_sizes, w_hh, b_hh, h0, reverse, h_all, gates_all, hn_all):
     n_steps = batch_sizes.shape[0]
     hidden = w_hh.shape[1]
     starts = step_starts(batch_sizes)
@@ -29,13 +29,15 @@ def gru_forward(xproj, batch_sizes, w_hh, b_hh, reverse, h_all, gates_all, hn_al
                 hproj[b, k] = b_hh[k]
         if n_prev > 0:
             hproj[:n_prev] += np.dot(h_all[p0 : p0 + n_prev], w_hh.T)
+        if bs > n_prev:  # sequences starting here continue from h0
+            hproj[n_prev:bs] += np.dot(h0[n_prev:bs], w_hh.T)
         for b in range(bs):
             for j in range(hidden):
                 r = sigmoid(xproj[r0 + b, j] + hproj[b, j])
                 z = sigmoid(xproj[r0 + b, hidden + j] + hproj[b, hidden + j])
                 hn = hproj[b, 2 * hidden + j]
                 n = tanh(xproj[r0 + b, 2 * hidden + j] + r * hn)
-                h_prev = h_all[p0 + b, j] if b < n_prev else n - n
+                h_prev = h_all[p0 + b, j] if b < n_prev else h0[b, j]
                 gates_all[r0 + b, j] = r
                 gates_all[r0 + b, hidden + j] = z
                 gates_all[r0 + b, 2 * hidden + j] = n
@@ -44,7 +46,9 @@ def gru_forward(xproj, batch_sizes, w_hh, b_hh, reverse, h_all, gates_all, hn_al
 
 
 @numba.njit(cache=True, error_model="numpy")
-def gru_backward(dh_all, batch_sizes, h_all, gates_all, hn_all, w_hh, reverse, dxproj, dhproj):
+def gru_backward(
+    dh_all, batch_sizes, h_all, gates_all, hn_all, h0, w_hh, reverse, dxproj, dhproj
+):
     n_steps = batch_sizes.shape[0]
     hidden = w_hh.shape[1]
     starts = step_starts(batch_sizes)
@@ -66,7 +70,7 @@ def gru_backward(dh_all, batch_sizes, h_all, gates_all, hn_all, w_hh, reverse, d
                 r = gates_all[r0 + b, j]
                 z = gates_all[r0 + b, hidden + j]
                 n = gates_all[r0 + b, 2 * hidden + j]
-                h_prev = h_all[p0 + b, j] if b < n_prev else dh - dh
+                h_prev = h_all[p0 + b, j] if b < n_prev else h0[b, j]
                 dn = dh * (one - z) * (one - n * n)
                 dr = dn * hn_all[r0 + b, j] * r * (one - r)
                 dz = dh * (h_prev - n) * z * (one - z)

@@ -13,7 +13,7 @@ from ._steps import previous_block, step_at
 
 
 @numba.njit(cache=True, error_model="numpy")
-def lstm_forward(xproj, batch_sizes, w_hh, b_hh, reverse, h_all, c_all, gates_all):
+def lstm_forward(xproj, batch_sizes, w_hh, b_hh, h0, c0, reverse, h_all, c_all, gates_all):
     n_steps = batch_sizes.shape[0]
     hidden = w_hh.shape[1]
     starts = step_starts(batch_sizes)
@@ -29,13 +29,11 @@ def lstm_forward(xproj, batch_sizes, w_hh, b_hh, reverse, h_all, c_all, gates_al
         p0, n_prev = previous_block(t, batch_sizes, starts, reverse)
         if n_prev > 0:
             np.dot(h_all[p0 : p0 + n_prev], w_hh_t, pre[:n_prev])
+        if bs > n_prev:  # sequences starting here continue from (h0, c0)
+            np.dot(h0[n_prev:bs], w_hh_t, pre[n_prev:bs])
         for b in range(bs):
-            if b < n_prev:
-                for k in range(4 * hidden):
-                    pre[b, k] += xproj[r0 + b, k] + b_hh[k]
-            else:
-                for k in range(4 * hidden):
-                    pre[b, k] = xproj[r0 + b, k] + b_hh[k]
+            for k in range(4 * hidden):
+                pre[b, k] += xproj[r0 + b, k] + b_hh[k]
         for b in range(bs):
             gates = gates_all[r0 + b]
             c_row = c_all[r0 + b]
@@ -50,16 +48,15 @@ def lstm_forward(xproj, batch_sizes, w_hh, b_hh, reverse, h_all, c_all, gates_al
                 gates[2 * hidden + j] = g
                 gates[3 * hidden + j] = o
                 c_row[j] = i * g
-            if b < n_prev:
-                c_prev = c_all[p0 + b]
-                for j in range(hidden):
-                    c_row[j] += gates[hidden + j] * c_prev[j]
+            c_prev = c_all[p0 + b] if b < n_prev else c0[b]
+            for j in range(hidden):
+                c_row[j] += gates[hidden + j] * c_prev[j]
             for j in range(hidden):
                 h_row[j] = gates[3 * hidden + j] * tanh(c_row[j])
 
 
 @numba.njit(cache=True, error_model="numpy")
-def lstm_backward(dh_all, batch_sizes, h_all, c_all, gates_all, w_hh, reverse, dxproj):
+def lstm_backward(dh_all, batch_sizes, h_all, c_all, gates_all, c0, w_hh, reverse, dxproj):
     n_steps = batch_sizes.shape[0]
     hidden = w_hh.shape[1]
     starts = step_starts(batch_sizes)
@@ -100,16 +97,13 @@ def lstm_backward(dh_all, batch_sizes, h_all, c_all, gates_all, w_hh, reverse, d
                 g = gates[2 * hidden + j]
                 dx[j] = dc[j] * g * i * (one - i)
                 dx[2 * hidden + j] = dc[j] * i * (one - g * g)
-            if b < n_prev:
-                c_prev = c_all[p0 + b]
-                for j in range(hidden):
-                    f = gates[hidden + j]
-                    dx[hidden + j] = dc[j] * c_prev[j] * f * (one - f)
-                    # The cell state's own path back in time.
-                    carry_c[b, j] = dc[j] * f
-            else:
-                for j in range(hidden):
-                    dx[hidden + j] = 0
+            c_prev = c_all[p0 + b] if b < n_prev else c0[b]
+            for j in range(hidden):
+                f = gates[hidden + j]
+                dx[hidden + j] = dc[j] * c_prev[j] * f * (one - f)
+                # The cell state's own path back in time (unused past c0:
+                # gradients stop at the initial state).
+                carry_c[b, j] = dc[j] * f
         if n_prev > 0:
             np.dot(dxproj[r0 : r0 + n_prev], w_hh, carry_h[:n_prev])
         n_carry = n_prev

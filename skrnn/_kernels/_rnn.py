@@ -12,7 +12,7 @@ from ._steps import previous_block, step_at
 
 
 @numba.njit(cache=True, error_model="numpy")
-def rnn_forward(xproj, batch_sizes, w_hh, b_hh, reverse, relu, h_all):
+def rnn_forward(xproj, batch_sizes, w_hh, b_hh, h0, reverse, relu, h_all):
     n_steps = batch_sizes.shape[0]
     hidden = w_hh.shape[1]
     starts = step_starts(batch_sizes)
@@ -27,6 +27,8 @@ def rnn_forward(xproj, batch_sizes, w_hh, b_hh, reverse, relu, h_all):
                 pre[b, j] = xproj[r0 + b, j] + b_hh[j]
         if n_prev > 0:
             pre[:n_prev] += np.dot(h_all[p0 : p0 + n_prev], w_hh.T)
+        if bs > n_prev:  # sequences starting here continue from h0
+            pre[n_prev:bs] += np.dot(h0[n_prev:bs], w_hh.T)
         for b in range(bs):
             for j in range(hidden):
                 v = pre[b, j]
