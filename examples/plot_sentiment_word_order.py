@@ -59,3 +59,19 @@ examples = ["the plot was good but the acting was bad",
             "the music was not good"]
 for text, label in zip(examples, rnn.predict(examples)):
     print(f"{label:>9}  <-  {text}")
+
+# %%
+# Two labels use one sigmoid output; add a neutral class and the same
+# estimator switches to a softmax over three classes (``predict_proba`` has
+# one column per class, in the order of ``classes_``).
+reviews3 = make_movie_reviews(n_samples=3000, neutral=True, random_state=1)
+train3, test3 = train_test_split(reviews3, test_size=0.25, random_state=0)
+rnn3 = make_pipeline(
+    TextOneHotEncoder(),
+    RNNClassifier("gru", hidden_layer_sizes=(32,), embedding_dim=16,
+                  learning_rate_init=0.01, max_iter=15, random_state=0),
+)
+rnn3.fit(train3["text"], train3["label"])
+print("classes:", rnn3[-1].classes_, "output units:", rnn3[-1].coef_.shape[0])
+print(f"three-class accuracy: {rnn3.score(test3['text'], test3['label']):.3f}")
+print(rnn3.predict_proba(test3["text"][:3]).round(3), list(test3["label"][:3]))
