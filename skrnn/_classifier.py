@@ -146,7 +146,7 @@ class RNNClassifier(_LabelHeadMixin, ClassifierMixin, BaseRNN):
     n_features_in_ : int
         Features per step (ragged or 3-D input, or vocabulary size for
         tokens), or the table width for 2-D input.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when X had string column names.
     recurrent_weights_ : list of list of dict
         ``recurrent_weights_[layer][direction]`` holds ``'weight_ih'`` (G*H,

@@ -101,7 +101,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         Number of targets.
     n_features_in_ : int
         Features per step, or the table width for 2-D input.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when X had string column names.
     recurrent_weights_ : list of list of dict
         Recurrent weights in PyTorch's layout (see :class:`RNNClassifier`).

@@ -106,7 +106,7 @@ class RNNSequenceTagger(_LabelHeadMixin, BaseRNN):
         Number of sequences seen during training.
     n_features_in_ : int
         Features per step (vocabulary size for token input).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Per-step feature names, when given.
     recurrent_weights_ : list of list of dict
         Recurrent weights in PyTorch's layout (see :class:`RNNClassifier`).

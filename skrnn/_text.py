@@ -370,7 +370,7 @@ class TextOneHotEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=N
 
         Returns
         -------
-        X_out : TokenSequences of shape (n_samples, len(vocabulary_) + 1)
+        X_out : TokenSequences of shape (n_samples, n_vocabulary)
             One sequence of token ids per document.
         """
         remap, flat, offsets = self._fit(X)
@@ -470,7 +470,7 @@ class TextOneHotEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=N
 
         Returns
         -------
-        X_out : TokenSequences of shape (n_samples, len(vocabulary_) + 1)
+        X_out : TokenSequences of shape (n_samples, n_vocabulary)
             One sequence of token ids per document; out-of-vocabulary tokens
             have id 0.
         """
@@ -495,7 +495,7 @@ class TextOneHotEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=N
 
         Parameters
         ----------
-        X : TokenSequences of shape (n_samples, len(vocabulary_) + 1)
+        X : TokenSequences of shape (n_samples, n_vocabulary)
             Output of :meth:`transform` (or an indexed part of it).
 
         Returns
@@ -530,7 +530,7 @@ class TextOneHotEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=N
 
         Returns
         -------
-        feature_names_out : ndarray of str objects of shape (len(vocabulary_) + 1,)
+        feature_names_out : ndarray of str objects of shape (n_vocabulary,)
             ``oov_token`` followed by the vocabulary in id order; its length is
             the output's ``shape[1]``.
         """
