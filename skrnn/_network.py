@@ -10,6 +10,7 @@ import numpy as np
 from ._kernels._embedding import gather_rows, scatter_add_rows
 from ._kernels._gru import gru_backward, gru_forward
 from ._kernels._lstm import lstm_backward, lstm_forward
+from ._kernels._optim import axpy
 from ._kernels._output import binary_log_loss, softmax_cross_entropy, squared_error
 from ._kernels._packing import previous_rows, step_starts
 from ._kernels._rnn import rnn_backward, rnn_forward
@@ -220,18 +221,17 @@ class Network:
             total = squared_error(logits, y, w, dz)
         return total, float(np.sum(w, dtype=np.float64)), dz
 
-    def loss_and_grad(self, theta, batch, alpha=0.0, penalty_mask=None):
+    def loss_and_grad(self, theta, batch, alpha=0.0):
         """Mean weighted loss (+ L2) on ``batch`` and its gradient w.r.t. ``theta``.
 
         As in scikit-learn's MLP, the loss is the weighted mean over rows
         (sequences, or steps for many-to-many) and the L2 term
         ``alpha / 2 * ||W||^2`` is divided by the batch's weight total.
         """
-        loss, grad, _ = self.chunk_loss_and_grad(theta, batch, alpha, penalty_mask)
+        loss, grad, _ = self.chunk_loss_and_grad(theta, batch, alpha)
         return loss, grad
 
-    def chunk_loss_and_grad(self, theta, batch, alpha=0.0, penalty_mask=None,
-                            init=None, normalizer=None):
+    def chunk_loss_and_grad(self, theta, batch, alpha=0.0, init=None, normalizer=None):
         """``loss_and_grad`` of one chunk of steps, for truncated BPTT.
 
         ``init`` carries the states of the previous chunk (gradients stop
@@ -312,9 +312,12 @@ class Network:
                 scatter_add_rows(dinp, batch.x, g["embedding"])
 
         if alpha:
-            if penalty_mask is None:
-                penalty_mask = layout.penalty_mask(theta.dtype)
-            penalised = theta * penalty_mask
-            loss += 0.5 * alpha * float(penalised @ penalised) / wsum
-            grad += theta.dtype.type(alpha / wsum) * penalised
+            # In place over the weight matrices: no theta-sized temporaries,
+            # which matter when weight_ih spans a 10,000-token vocabulary.
+            squares = 0.0
+            for start, stop in layout.penalised_ranges:
+                weights = theta[start:stop]
+                squares += float(weights @ weights)
+                axpy(alpha / wsum, weights, grad[start:stop])
+            loss += 0.5 * alpha * squares / wsum
         return loss, grad, self._final_states(cache, batch, init)

@@ -125,13 +125,10 @@ class Layout:
             for e in self.entries
         }
 
-    def penalty_mask(self, dtype):
-        """1 where L2 applies, 0 elsewhere, as a flat vector."""
-        mask = np.zeros(self.size, dtype=dtype)
-        for e in self.entries:
-            if e.penalised:
-                mask[e.offset : e.offset + e.size] = 1
-        return mask
+    @property
+    def penalised_ranges(self):
+        """``(start, stop)`` of every entry L2 applies to, in ``theta``."""
+        return [(e.offset, e.offset + e.size) for e in self.entries if e.penalised]
 
     def init_theta(self, rng, dtype):
         """PyTorch's default initialisation, drawn from ``rng``.

@@ -154,7 +154,7 @@ def _check_finite(loss, grad_norm, est):
     )
 
 
-def _truncated_loss_and_grad(network, theta, batch, alpha, penalty_mask, size):
+def _truncated_loss_and_grad(network, theta, batch, alpha, size):
     """Loss and gradient of a mini-batch by truncated BPTT over chunks of ``size`` steps.
 
     States flow forward across chunks, gradients stop at chunk boundaries;
@@ -171,22 +171,22 @@ def _truncated_loss_and_grad(network, theta, batch, alpha, penalty_mask, size):
         init = None if states is None else _prefix_states(states, chunk.n_sequences)
         last = k == len(chunks) - 1  # the L2 term counts once per mini-batch
         loss, g, states = network.chunk_loss_and_grad(
-            theta, chunk, alpha if last else 0.0, penalty_mask, init, normalizer
+            theta, chunk, alpha if last else 0.0, init, normalizer
         )
         total += loss
         grad += g
     return total, grad
 
 
-def train_step(est, network, theta, batch, optimizer, penalty_mask):
+def train_step(est, network, theta, batch, optimizer):
     """One forward/backward pass and optimizer update; returns (loss, weight total)."""
     size = est.bptt_steps
     if size is not None and batch.batch_sizes.shape[0] > size:
         loss, grad = _truncated_loss_and_grad(
-            network, theta, batch, est.alpha, penalty_mask, size
+            network, theta, batch, est.alpha, size
         )
     else:
-        loss, grad = network.loss_and_grad(theta, batch, est.alpha, penalty_mask)
+        loss, grad = network.loss_and_grad(theta, batch, est.alpha)
     with np.errstate(over="ignore", invalid="ignore"):  # reported just below
         norm = float(np.sqrt(grad @ grad))
     _check_finite(loss, norm, est)
@@ -197,7 +197,7 @@ def train_step(est, network, theta, batch, optimizer, penalty_mask):
     return loss, wsum
 
 
-def run_single_epoch(est, network, theta, seqs, y, w, train_idx, optimizer, rng, penalty_mask):
+def run_single_epoch(est, network, theta, seqs, y, w, train_idx, optimizer, rng):
     """One pass over the training sequences; returns the weighted mean loss."""
     batch_size = _resolve_batch_size(est, train_idx.shape[0])
     plan = batch_plan(train_idx.shape[0], batch_size, rng if est.shuffle else None)
@@ -206,7 +206,7 @@ def run_single_epoch(est, network, theta, seqs, y, w, train_idx, optimizer, rng,
         batch = pack_batch(seqs, train_idx[positions], y=y, w=w, per_step=network.per_step)
         if batch.y.shape[0] == 0:
             continue  # only zero-length sequences in a many-to-many batch
-        loss, wsum = train_step(est, network, theta, batch, optimizer, penalty_mask)
+        loss, wsum = train_step(est, network, theta, batch, optimizer)
         total += loss * wsum
         wtotal += wsum
     return total / wtotal if wtotal > 0 else 0.0
@@ -264,7 +264,6 @@ def fit_loop(
     else:
         train_idx, val_idx = np.arange(seqs.n_samples), None
 
-    penalty_mask = network.layout.penalty_mask(theta.dtype) if est.alpha else None
     n_train = train_idx.shape[0]
     max_epochs = 1 if incremental else est.max_iter
     est.n_iter_ = 0
@@ -272,7 +271,7 @@ def fit_loop(
         for _ in range(max_epochs):
             start = time.perf_counter()
             loss = run_single_epoch(
-                est, network, theta, seqs, y, w, train_idx, optimizer, rng, penalty_mask
+                est, network, theta, seqs, y, w, train_idx, optimizer, rng
             )
             est.n_iter_ += 1
             est.t_ += n_train

@@ -56,14 +56,14 @@ def test_gradient_with_nonzero_initial_states(cell, per_step):
     batch = pack_batch(seqs, np.arange(seqs.n_samples), y=y, w=w, per_step=per_step)
     init = [[(rng.normal(size=(seqs.n_samples, h)), rng.normal(size=(seqs.n_samples, h)))]
             for h in (3, 2)]
-    _, grad, _ = network.chunk_loss_and_grad(theta, batch, 0.2, None, init, 7.0)
+    _, grad, _ = network.chunk_loss_and_grad(theta, batch, 0.2, init, 7.0)
     eps, numeric = 1e-6, np.empty_like(theta)
     for i in range(theta.size):
         old = theta[i]
         theta[i] = old + eps
-        up = network.chunk_loss_and_grad(theta, batch, 0.2, None, init, 7.0)[0]
+        up = network.chunk_loss_and_grad(theta, batch, 0.2, init, 7.0)[0]
         theta[i] = old - eps
-        down = network.chunk_loss_and_grad(theta, batch, 0.2, None, init, 7.0)[0]
+        down = network.chunk_loss_and_grad(theta, batch, 0.2, init, 7.0)[0]
         theta[i] = old
         numeric[i] = (up - down) / (2 * eps)
     np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
@@ -80,11 +80,11 @@ def test_truncation_longer_than_sequences_is_full_bptt(cell, per_step):
     w = rng.uniform(0.5, 2, n_rows)
     batch = pack_batch(seqs, np.arange(seqs.n_samples), y=y, w=w, per_step=per_step)
     full_loss, full_grad = network.loss_and_grad(theta, batch, 0.1)
-    loss, grad = training._truncated_loss_and_grad(network, theta, batch, 0.1, None, 9)
+    loss, grad = training._truncated_loss_and_grad(network, theta, batch, 0.1, 9)
     assert loss == pytest.approx(full_loss, rel=1e-12)
     np.testing.assert_allclose(grad, full_grad, rtol=1e-10, atol=1e-14)
     # Shorter chunks: same loss (states are carried exactly), truncated gradient.
-    loss3, grad3 = training._truncated_loss_and_grad(network, theta, batch, 0.1, None, 3)
+    loss3, grad3 = training._truncated_loss_and_grad(network, theta, batch, 0.1, 3)
     assert loss3 == pytest.approx(full_loss, rel=1e-12)
     assert not np.allclose(grad3, full_grad)
     chunks = list(time_chunks(batch, 3, per_step, np.float64))

@@ -30,3 +30,11 @@ def sgd_momentum_update(theta, grad, velocity, lr, momentum, nesterov):
             theta[i] += mu * velocity[i] - lr_ * grad[i]
         else:
             theta[i] += velocity[i]
+
+
+@numba.njit(cache=True)
+def axpy(a, x, y):
+    """``y += a * x`` in place (the L2 term's gradient)."""
+    a_ = y.dtype.type(a)
+    for i in range(x.shape[0]):
+        y[i] += a_ * x[i]

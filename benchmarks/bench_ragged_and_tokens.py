@@ -1,0 +1,126 @@
+"""Ragged batches and token input: one training step of skrnn vs PyTorch's usual ways.
+
+* ragged lengths 10..100 (batch 32, LSTM 128, 8 features): skrnn's packed
+  kernels vs torch on a PackedSequence and on a zero-padded batch;
+* tokens (vocabulary 10,000, T=100, batch 32, LSTM 128): skrnn with
+  ``embedding_dim=64`` vs ``nn.Embedding`` + LSTM, and skrnn's one-hot input
+  (no embedding) vs torch fed the same tokens as dense one-hot vectors.
+
+All float32, forward + BPTT + Adam, medians of interleaved repeats.
+Run:  python benchmarks/bench_ragged_and_tokens.py [--repeats 7]
+"""
+
+import argparse
+import time
+
+import numpy as np
+
+from skrnn._batching import pack_batch
+from skrnn._network import Network
+from skrnn._optimizers import AdamOptimizer
+from skrnn._params import Architecture, Layout
+from skrnn._sequences import Sequences
+from skrnn._threads import single_threaded_blas
+
+
+def skrnn_step(seqs, arch, rng):
+    layout = Layout(arch)
+    network = Network(layout, "binary", False)
+    theta = layout.init_theta(rng, np.float32)
+    optimizer = AdamOptimizer(theta.size, np.float32)
+    y = rng.randint(0, 2, seqs.n_samples).astype(np.float32)
+    idx = np.arange(seqs.n_samples)
+
+    def step():
+        with single_threaded_blas():
+            batch = pack_batch(seqs, idx, y=y)
+            _, grad = network.loss_and_grad(theta, batch, 1e-4)
+            optimizer.update_params(theta, grad)
+
+    return step
+
+
+def torch_step(module_in, lstm, head, make_input, y):
+    import torch
+
+    params = list(lstm.parameters()) + list(head.parameters())
+    if module_in is not None:
+        params += list(module_in.parameters())
+    opt = torch.optim.Adam(params)
+
+    def step():
+        opt.zero_grad()
+        x = make_input()
+        _, (h, _) = lstm(x)
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(head(h[-1])[:, 0], y)
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def compare(name, ours, theirs, repeats):
+    ours()
+    for fn in theirs.values():
+        fn()
+    times = {"skrnn": []} | {k: [] for k in theirs}
+    for _ in range(repeats):
+        for key, fn in [("skrnn", ours), *theirs.items()]:
+            start = time.perf_counter()
+            fn()
+            times[key].append(time.perf_counter() - start)
+    med = {k: np.median(v) * 1e3 for k, v in times.items()}
+    parts = ", ".join(f"{k} {v:.1f} ms ({v / med['skrnn']:.2f}x)" for k, v in med.items() if k != "skrnn")
+    print(f"{name}: skrnn {med['skrnn']:.1f} ms; {parts}", flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(2)
+    rng = np.random.RandomState(0)
+    batch, hidden = 32, 128
+
+    # Ragged dense input.
+    lengths = rng.randint(10, 101, size=batch)
+    data = [rng.normal(size=(t, 8)).astype(np.float32) for t in lengths]
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    seqs = Sequences(np.concatenate(data), offsets, 8, False, np.float32)
+    ours = skrnn_step(seqs, Architecture("lstm", (hidden,), False, False, 8, False, None, 1), rng)
+    y = torch.randint(0, 2, (batch,)).float()
+    tensors = [torch.from_numpy(d) for d in data]
+    packed = lambda: torch.nn.utils.rnn.pack_sequence(tensors, enforce_sorted=False)  # noqa: E731
+    padded = torch.nn.utils.rnn.pad_sequence(tensors, batch_first=True)
+    lstm_a = torch.nn.LSTM(8, hidden, batch_first=True)
+    lstm_b = torch.nn.LSTM(8, hidden, batch_first=True)
+    compare("ragged 10..100, LSTM 128", ours, {
+        "torch packed": torch_step(None, lstm_a, torch.nn.Linear(hidden, 1), packed, y),
+        "torch padded": torch_step(None, lstm_b, torch.nn.Linear(hidden, 1), lambda: padded, y),
+    }, args.repeats)
+
+    # Token input.
+    vocab, steps, emb = 10000, 100, 64
+    ids = rng.randint(0, vocab, size=(batch, steps))
+    tok = Sequences(ids.reshape(-1).astype(np.int64), np.arange(batch + 1, dtype=np.int64) * steps,
+                    vocab, True, np.float32)
+    ours_emb = skrnn_step(tok, Architecture("lstm", (hidden,), False, False, vocab, True, emb, 1), rng)
+    ours_onehot = skrnn_step(tok, Architecture("lstm", (hidden,), False, False, vocab, True, None, 1), rng)
+    ids_t = torch.from_numpy(ids)
+    embedding = torch.nn.Embedding(vocab, emb)
+    lstm_e = torch.nn.LSTM(emb, hidden, batch_first=True)
+    compare("tokens, embedding 64, LSTM 128", ours_emb, {
+        "torch nn.Embedding": torch_step(embedding, lstm_e, torch.nn.Linear(hidden, 1),
+                                         lambda: embedding(ids_t), y),
+    }, args.repeats)
+    lstm_o = torch.nn.LSTM(vocab, hidden, batch_first=True)
+    onehot = torch.nn.functional.one_hot(ids_t, vocab).float()
+    compare("tokens as one-hot, LSTM 128", ours_onehot, {
+        "torch dense one-hot": torch_step(None, lstm_o, torch.nn.Linear(hidden, 1), lambda: onehot, y),
+    }, max(3, args.repeats // 2))
+
+
+if __name__ == "__main__":
+    main()
