@@ -45,8 +45,8 @@ def main():
         X = [rng.normal(size=(steps, 1)).astype(np.float32) for _ in range(args.n)]
         y = rng.normal(size=args.n)
         est = RNNRegressor(**params, bptt_steps=bptt)
-        fit_s, fit_mb = measure(lambda: est.fit(X, y))
-        pred_s, pred_mb = measure(lambda: est.predict(X))
+        fit_s, fit_mb = measure(lambda est=est, X=X, y=y: est.fit(X, y))
+        pred_s, pred_mb = measure(lambda est=est, X=X: est.predict(X))
         data_mb = sum(x.nbytes for x in X) / 1e6
         print(f"T={steps:>7} bptt_steps={str(bptt):>5}: fit {fit_s:6.2f}s peak {fit_mb:7.1f} MB | "
               f"predict {pred_s:5.2f}s peak {pred_mb:6.1f} MB | input itself {data_mb:.1f} MB",

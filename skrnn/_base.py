@@ -9,7 +9,7 @@ from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator, _fit_context  # private: imported here only
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -21,7 +21,7 @@ from ._targets import check_sample_weight
 from ._threads import single_threaded_blas
 from ._training import fit_loop, predict_outputs, sequence_rows
 
-__all__ = ["BaseRNN"]
+__all__ = ["BaseRNN", "_fit_context"]
 
 # Names of the fitted weight attributes, in the order they are stored.
 _WEIGHT_ATTRIBUTES = ("recurrent_weights_", "embedding_", "coef_", "intercept_")

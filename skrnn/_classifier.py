@@ -1,11 +1,11 @@
 """RNNClassifier: many-to-one classification of sequences."""
 
 import numpy as np
-from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
-from ._base import BaseRNN
+from ._base import BaseRNN, _fit_context
 from ._kernels._output import sigmoid, softmax
 from ._targets import encode_labels, label_weights
 

@@ -1,11 +1,11 @@
 """RNNRegressor: many-to-one regression on sequences."""
 
 import numpy as np
-from sklearn.base import RegressorMixin, _fit_context
+from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils.validation import check_array, check_consistent_length
 
-from ._base import BaseRNN
+from ._base import BaseRNN, _fit_context
 
 __all__ = ["RNNRegressor"]
 

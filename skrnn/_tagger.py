@@ -1,10 +1,9 @@
 """RNNSequenceTagger: one label per step (many-to-many)."""
 
 import numpy as np
-from sklearn.base import _fit_context
 from sklearn.utils._param_validation import StrOptions
 
-from ._base import BaseRNN
+from ._base import BaseRNN, _fit_context
 from ._classifier import _LabelHeadMixin
 from ._sequences import split_steps, validate_step_targets
 
