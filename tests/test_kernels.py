@@ -1,91 +1,329 @@
-"""Cell kernels against the NumPy reference, dtype behaviour and compile signatures.
+"""Recurrent-cell kernels (rnn tanh/relu, lstm, gru) on packed ragged batches, called directly.
 
-Their gradients are checked by finite differences through the whole network
-(test_network.py) and against torch autograd (test_torch.py).
+- forward: against the sequence-by-sequence NumPy reference of tests/_reference.py,
+  both directions, float64 and float32, ragged lengths, zero and given initial states;
+- backward: dxproj, and dW_hh / db_hh formed from dhproj as the caller does
+  (docs/internals.md), against central finite differences in float64;
+- forward: against torch.nn.RNN/LSTM/GRU on torch's own packed sequences;
+- float32 stays float32 and each kernel compiles at most two signatures.
+
+The whole network's gradients are checked in test_network.py and test_torch.py.
 """
 
-from types import SimpleNamespace
-
+import numba
 import numpy as np
 import pytest
+from _reference import pack_sequences, run_sequence, to_packed
 
-from _reference import run_sequence
-from skrnn._batching import pack_batch
 from skrnn._kernels import _gru, _lstm, _rnn
-from skrnn._kernels._packing import pack_rows, previous_rows
-from skrnn._network import _layer_backward, _layer_forward
+from skrnn._kernels._gru import gru_backward, gru_forward
+from skrnn._kernels._lstm import lstm_backward, lstm_forward
+from skrnn._kernels._packing import previous_rows, step_starts
+from skrnn._kernels._rnn import rnn_backward, rnn_forward
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
-LENGTHS = [5, 3, 3, 1, 6]
+CELLS = [("rnn", False), ("rnn", True), ("lstm", False), ("gru", False)]
+CELL_IDS = ["rnn-tanh", "rnn-relu", "lstm", "gru"]
+DIRECTIONS = pytest.mark.parametrize("reverse", [False, True], ids=["forward", "reverse"])
+PER_CELL = pytest.mark.parametrize("cell, relu", CELLS, ids=CELL_IDS)
+# Unsorted on purpose in the second set, with a sequence of zero steps.
+LENGTHS = {"ragged": [5, 3, 3, 1], "unsorted": [2, 0, 4, 1, 4], "single": [6]}
+N_FEATURES, HIDDEN = 3, 4
 
 
-def _case(cell, dtype, seed=0, n_features=3, hidden=4):
-    rng = np.random.RandomState(seed)
-    g = GATES[cell]
-    w_ih = rng.normal(scale=0.6, size=(g * hidden, n_features)).astype(dtype)
-    w_hh = rng.normal(scale=0.6, size=(g * hidden, hidden)).astype(dtype)
-    b_ih = rng.normal(scale=0.3, size=g * hidden).astype(dtype)
-    b_hh = rng.normal(scale=0.3, size=g * hidden).astype(dtype)
-    seqs = [rng.normal(size=(t, n_features)).astype(dtype) for t in LENGTHS]
-    offsets = np.concatenate([[0], np.cumsum(LENGTHS)]).astype(np.int64)
-    packed = SimpleNamespace(values=np.concatenate(seqs), offsets=offsets)
-    batch = pack_batch(packed, np.arange(len(seqs)))
-    return seqs, batch, (w_ih, w_hh, b_ih, b_hh)
+def make_case(cell, lengths, dtype, seed=0, initial_state=False):
+    """Weights, sequences and initial states (by input sequence), exactly representable in ``dtype``."""
+    rng = np.random.default_rng(seed)
+    gh = GATES[cell] * HIDDEN
+
+    def draw(*shape, scale=1.0):
+        return (scale * rng.normal(size=shape)).astype(dtype)
+
+    weights = {
+        "w_ih": draw(gh, N_FEATURES, scale=0.6), "w_hh": draw(gh, HIDDEN, scale=0.6),
+        "b_ih": draw(gh, scale=0.3), "b_hh": draw(gh, scale=0.3),
+    }
+    seqs = [draw(t, N_FEATURES) for t in lengths]
+    scale = 0.5 if initial_state else 0.0
+    h0, c0 = draw(len(lengths), HIDDEN, scale=scale), draw(len(lengths), HIDDEN, scale=scale)
+    return weights, seqs, h0, c0
 
 
-def _zeros(batch, w_hh):
-    shape = (batch.n_sequences, w_hh.shape[1])
-    return np.zeros(shape, w_hh.dtype), np.zeros(shape, w_hh.dtype)
+def garbage(shape, dtype):
+    # Outputs must be fully overwritten: start them as NaN.
+    return np.full(shape, np.nan, dtype=dtype)
 
 
-@pytest.mark.parametrize("cell, relu", [("rnn", False), ("rnn", True), ("lstm", False), ("gru", False)])
-@pytest.mark.parametrize("reverse", [False, True])
-@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 2e-6)])
-def test_forward_matches_reference(cell, relu, reverse, dtype, tol):
-    seqs, batch, (w_ih, w_hh, b_ih, b_hh) = _case(cell, dtype)
-    xproj = batch.x @ w_ih.T + b_ih
-    zeros = _zeros(batch, w_hh)
-    h, _ = _layer_forward(cell, relu, xproj, batch.batch_sizes, w_hh, b_hh, *zeros, reverse)
-    assert h.dtype == dtype
-    expected = np.concatenate(
-        [run_sequence(cell, s.astype(np.float64), *(w.astype(np.float64) for w in (w_ih, w_hh, b_ih, b_hh)),
-                      reverse=reverse, relu=relu) for s in seqs]
-    )
-    np.testing.assert_allclose(h, expected[batch.rows], rtol=tol, atol=tol)
+def forward(cell, relu, xproj, batch_sizes, w_hh, b_hh, h0, c0, reverse):
+    """Run a forward kernel into fresh outputs: ``(h_all, state)``."""
+    n_rows, dtype = xproj.shape[0], xproj.dtype
+    h_all = garbage((n_rows, HIDDEN), dtype)
+    if cell == "rnn":
+        rnn_forward(xproj, batch_sizes, w_hh, b_hh, h0, reverse, relu, h_all)
+        return h_all, {}
+    gates_all = garbage(xproj.shape, dtype)
+    if cell == "lstm":
+        c_all = garbage((n_rows, HIDDEN), dtype)
+        lstm_forward(xproj, batch_sizes, w_hh, b_hh, h0, c0, reverse, h_all, c_all, gates_all)
+        return h_all, {"c": c_all, "gates": gates_all}
+    hn_all = garbage((n_rows, HIDDEN), dtype)
+    gru_forward(xproj, batch_sizes, w_hh, b_hh, h0, reverse, h_all, gates_all, hn_all)
+    return h_all, {"gates": gates_all, "hn": hn_all}
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
-def test_backward_keeps_float32(cell):
-    seqs, batch, (w_ih, w_hh, b_ih, b_hh) = _case(cell, np.float32)
-    xproj = batch.x @ w_ih.T + b_ih
-    zeros = _zeros(batch, w_hh)
-    h, state = _layer_forward(cell, False, xproj, batch.batch_sizes, w_hh, b_hh, *zeros, False)
-    dh = np.ones_like(h)
-    dx, dhp = _layer_backward(cell, False, dh, batch.batch_sizes, h, state, *zeros, w_hh, False)
-    assert dx.dtype == dhp.dtype == np.float32
-    assert np.all(np.isfinite(dx))
+def backward(cell, relu, dh_all, batch_sizes, h_all, state, h0, c0, w_hh, reverse):
+    """Run a backward kernel into fresh outputs: ``(dxproj, dhproj)``."""
+    dxproj = garbage((h_all.shape[0], w_hh.shape[0]), h_all.dtype)
+    if cell == "rnn":
+        rnn_backward(dh_all, batch_sizes, h_all, w_hh, reverse, relu, dxproj)
+        return dxproj, dxproj
+    if cell == "lstm":
+        lstm_backward(dh_all, batch_sizes, h_all, state["c"], state["gates"], c0, w_hh,
+                      reverse, dxproj)
+        return dxproj, dxproj
+    dhproj = garbage(dxproj.shape, dxproj.dtype)
+    gru_backward(dh_all, batch_sizes, h_all, state["gates"], state["hn"], h0, w_hh, reverse,
+                 dxproj, dhproj)
+    return dxproj, dhproj
 
 
-def test_packing_indices():
-    offsets = np.array([0, 2, 5, 6], dtype=np.int64)  # lengths 2, 3, 1
-    order = np.array([1, 0, 2], dtype=np.int64)
-    batch_sizes = np.array([3, 2, 1], dtype=np.int64)
-    np.testing.assert_array_equal(pack_rows(offsets, order, batch_sizes), [2, 0, 5, 3, 1, 4])
-    np.testing.assert_array_equal(previous_rows(batch_sizes, False), [-1, -1, -1, 0, 1, 3])
-    np.testing.assert_array_equal(previous_rows(batch_sizes, True), [3, 4, -1, 5, -1, -1])
+def kernel_inputs(weights, seqs, h0, c0):
+    """Packed batch, ``xproj`` and the initial states in sorted order, as a caller builds them."""
+    batch = pack_sequences(seqs)
+    xproj = batch.x @ weights["w_ih"].T + weights["b_ih"]
+    return batch, xproj, h0[batch.order].copy(), c0[batch.order].copy()
+
+
+def reference(cell, relu, weights, seqs, h0, c0, reverse):
+    """Per-sequence reference traces, in float64."""
+    w = {k: v.astype(np.float64) for k, v in weights.items()}
+    return [
+        run_sequence(cell, s.astype(np.float64), w["w_ih"], w["w_hh"], w["b_ih"], w["b_hh"],
+                     reverse=reverse, relu=relu, h0=h0[i], c0=c0[i], full=True)
+        for i, s in enumerate(seqs)
+    ]
+
+
+def previous_states(h_all, batch_sizes, h0_sorted, reverse):
+    """The state every row started from: the previous row, or its sequence's ``h0``."""
+    prev = previous_rows(batch_sizes, reverse)
+    step = np.repeat(np.arange(batch_sizes.shape[0]), batch_sizes)
+    position = np.arange(prev.shape[0]) - step_starts(batch_sizes)[step]
+    return np.where((prev >= 0)[:, None], h_all[prev], h0_sorted[position])
+
+
+def assert_all_finite(*arrays):
+    for a in arrays:
+        assert np.all(np.isfinite(a)), "an output element was not written"
+
+
+# 1. Forward against the reference ----------------------------------------------------
+
+
+@PER_CELL
+@DIRECTIONS
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 1e-5)],
+                         ids=["float64", "float32"])
+@pytest.mark.parametrize("lengths", LENGTHS.values(), ids=LENGTHS.keys())
+def test_forward_matches_reference(cell, relu, reverse, dtype, tol, lengths):
+    weights, seqs, h0, c0 = make_case(cell, lengths, dtype)
+    batch, xproj, h0s, c0s = kernel_inputs(weights, seqs, h0, c0)
+    h_all, state = forward(cell, relu, xproj, batch.batch_sizes, weights["w_hh"],
+                           weights["b_hh"], h0s, c0s, reverse)
+    assert h_all.dtype == dtype
+    assert_all_finite(h_all, *state.values())
+
+    ref = reference(cell, relu, weights, seqs, h0, c0, reverse)
+    for key in ("h",) + tuple(state):
+        expected = to_packed([r[key] for r in ref], batch)
+        np.testing.assert_allclose(
+            state.get(key, h_all), expected, rtol=tol, atol=tol, err_msg=key)
+
+
+@PER_CELL
+@DIRECTIONS
+def test_forward_continues_from_initial_states(cell, relu, reverse):
+    # h0 (and c0) belong to the sorted sequences; in reverse a sequence starts
+    # from them at its own last step, which differs from sequence to sequence.
+    weights, seqs, h0, c0 = make_case(cell, LENGTHS["unsorted"], np.float64, initial_state=True)
+    batch, xproj, h0s, c0s = kernel_inputs(weights, seqs, h0, c0)
+    h_all, state = forward(cell, relu, xproj, batch.batch_sizes, weights["w_hh"],
+                           weights["b_hh"], h0s, c0s, reverse)
+    ref = reference(cell, relu, weights, seqs, h0, c0, reverse)
+    np.testing.assert_allclose(h_all, to_packed([r["h"] for r in ref], batch), rtol=1e-12,
+                               atol=1e-12)
+    if cell == "lstm":
+        np.testing.assert_allclose(state["c"], to_packed([r["c"] for r in ref], batch),
+                                   rtol=1e-12, atol=1e-12)
+
+
+@PER_CELL
+@DIRECTIONS
+def test_empty_batch(cell, relu, reverse):
+    # Only zero-length sequences: no step, nothing to write, no crash.
+    weights, seqs, h0, c0 = make_case(cell, [0, 0], np.float64)
+    batch, xproj, h0s, c0s = kernel_inputs(weights, seqs, h0, c0)
+    assert batch.batch_sizes.shape == (0,) and xproj.shape == (0, GATES[cell] * HIDDEN)
+    h_all, state = forward(cell, relu, xproj, batch.batch_sizes, weights["w_hh"],
+                           weights["b_hh"], h0s, c0s, reverse)
+    dxproj, dhproj = backward(cell, relu, h_all.copy(), batch.batch_sizes, h_all, state,
+                              h0s, c0s, weights["w_hh"], reverse)
+    assert h_all.shape == (0, HIDDEN) and dxproj.shape == dhproj.shape == xproj.shape
+
+
+# 2. Backward against finite differences ----------------------------------------------
+
+
+def numeric_gradient(loss, a, eps=1e-6):
+    """Central differences of ``loss()`` with respect to the array ``a``, perturbed in place."""
+    grad = np.empty_like(a)
+    flat = a.reshape(-1)  # a view: perturbing flat perturbs a
+    for k in range(flat.shape[0]):
+        old = flat[k]
+        flat[k] = old + eps
+        up = loss()
+        flat[k] = old - eps
+        down = loss()
+        flat[k] = old
+        grad.flat[k] = (up - down) / (2 * eps)
+    return grad
+
+
+def assert_gradient_close(analytic, numeric, name):
+    scale = np.abs(numeric).max()
+    assert scale > 1e-3, f"{name}: gradient too small to test"
+    assert np.abs(analytic - numeric).max() <= 1e-6 * scale, name
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-8 * scale, err_msg=name)
+
+
+@PER_CELL
+@DIRECTIONS
+@pytest.mark.parametrize("initial_state", [False, True], ids=["zero-init", "given-init"])
+def test_backward_matches_finite_differences(cell, relu, reverse, initial_state):
+    weights, seqs, h0, c0 = make_case(cell, [4, 2, 0, 4, 1], np.float64, seed=1,
+                                      initial_state=initial_state)
+    batch, xproj, h0s, c0s = kernel_inputs(weights, seqs, h0, c0)
+    bsz, w_hh, b_hh = batch.batch_sizes, weights["w_hh"], weights["b_hh"]
+    weight = np.random.default_rng(2).normal(size=(xproj.shape[0], HIDDEN))
+
+    def loss():  # L = sum(G * h_all); the initial states are constants
+        h_all, _ = forward(cell, relu, xproj, bsz, w_hh, b_hh, h0s, c0s, reverse)
+        return np.sum(weight * h_all)
+
+    h_all, state = forward(cell, relu, xproj, bsz, w_hh, b_hh, h0s, c0s, reverse)
+    dh_all = weight.copy()
+    dxproj, dhproj = backward(cell, relu, dh_all, bsz, h_all, state, h0s, c0s, w_hh, reverse)
+    np.testing.assert_array_equal(dh_all, weight)  # read-only input
+    assert_all_finite(dxproj, dhproj)
+    if cell != "gru":
+        assert dhproj is dxproj
+    # The weight gradients as the caller forms them: one GEMM over all rows.
+    h_prev = previous_states(h_all, bsz, h0s, reverse)
+    dw_hh = dhproj.T @ h_prev
+    db_hh = dhproj.sum(axis=0)
+
+    assert_gradient_close(dxproj, numeric_gradient(loss, xproj), "dxproj")
+    assert_gradient_close(dw_hh, numeric_gradient(loss, w_hh), "dW_hh")
+    assert_gradient_close(db_hh, numeric_gradient(loss, b_hh), "db_hh")
+
+
+# 3. Forward against PyTorch ------------------------------------------------------------
+
+
+@pytest.mark.torch
+@PER_CELL
+def test_forward_matches_torch(cell, relu):
+    torch = pytest.importorskip("torch")
+    rnn_utils = torch.nn.utils.rnn
+    lengths = [3, 5, 1, 3, 2]  # torch packs no zero-length sequence
+    fwd, seqs, h0, c0 = make_case(cell, lengths, np.float64, seed=3)
+    rev, _, _, _ = make_case(cell, lengths, np.float64, seed=4)
+
+    module_class = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell]
+    kwargs = {"nonlinearity": "relu" if relu else "tanh"} if cell == "rnn" else {}
+    module = module_class(N_FEATURES, HIDDEN, bidirectional=True, **kwargs).double()
+    with torch.no_grad():
+        for suffix, w in (("_l0", fwd), ("_l0_reverse", rev)):
+            for name, key in (("weight_ih", "w_ih"), ("weight_hh", "w_hh"),
+                              ("bias_ih", "b_ih"), ("bias_hh", "b_hh")):
+                getattr(module, name + suffix).copy_(torch.from_numpy(w[key]))
+        packed = rnn_utils.pack_sequence([torch.from_numpy(s) for s in seqs],
+                                         enforce_sorted=False)
+        padded, _ = rnn_utils.pad_packed_sequence(module(packed)[0], batch_first=True)
+    padded = padded.numpy()  # (B, T_max, 2H), input order
+
+    for reverse, weights, cols in ((False, fwd, slice(0, HIDDEN)),
+                                   (True, rev, slice(HIDDEN, 2 * HIDDEN))):
+        batch, xproj, h0s, c0s = kernel_inputs(weights, seqs, h0, c0)
+        h_all, _ = forward(cell, relu, xproj, batch.batch_sizes, weights["w_hh"],
+                           weights["b_hh"], h0s, c0s, reverse)
+        expected = to_packed([padded[i, :t, cols] for i, t in enumerate(lengths)], batch)
+        np.testing.assert_allclose(h_all, expected, rtol=0, atol=1e-10)
+
+
+# 4. dtypes and compiled signatures ----------------------------------------------------
+
+
+@PER_CELL
+def test_float32_stays_float32(cell, relu):
+    # Outputs are the caller's; what the kernel controls is that it computes
+    # in float32: its results differ from float64 by float32 rounding only.
+    results = {}
+    for dtype in (np.float32, np.float64):
+        weights, seqs, h0, c0 = make_case(cell, LENGTHS["ragged"], np.float32)
+        weights = {k: v.astype(dtype) for k, v in weights.items()}
+        batch, xproj, h0s, c0s = kernel_inputs(weights, [s.astype(dtype) for s in seqs],
+                                               h0.astype(dtype), c0.astype(dtype))
+        h_all, state = forward(cell, relu, xproj, batch.batch_sizes, weights["w_hh"],
+                               weights["b_hh"], h0s, c0s, True)
+        dxproj, dhproj = backward(cell, relu, np.ones_like(h_all), batch.batch_sizes, h_all,
+                                  state, h0s, c0s, weights["w_hh"], True)
+        assert {a.dtype for a in (xproj, h_all, dxproj, dhproj, *state.values())} == {np.dtype(dtype)}
+        results[dtype] = h_all, dxproj
+    for low, high in zip(results[np.float32], results[np.float64]):
+        np.testing.assert_allclose(low, high, rtol=1e-4, atol=1e-5)
+
+
+KERNELS = [
+    rnn_forward, rnn_backward, lstm_forward, lstm_backward, gru_forward, gru_backward,
+    _rnn._hh_forward, _rnn._hh_backward, _lstm._hh_forward, _lstm._hh_backward,
+    _gru._hh_forward, _gru._hh_backward,
+]
+
+
+def run_every_kernel(dtype):
+    """Every cell, activation and direction, forward and backward, in ``dtype``."""
+    for cell, relu in CELLS:
+        for reverse in (False, True):
+            weights, seqs, h0, c0 = make_case(cell, LENGTHS["unsorted"], dtype)
+            batch, xproj, h0s, c0s = kernel_inputs(weights, seqs, h0, c0)
+            h_all, state = forward(cell, relu, xproj, batch.batch_sizes, weights["w_hh"],
+                                   weights["b_hh"], h0s, c0s, reverse)
+            backward(cell, relu, h_all.copy(), batch.batch_sizes, h_all, state, h0s, c0s,
+                     weights["w_hh"], reverse)
+
+
+def test_float32_code_has_no_float64_arithmetic():
+    # A Python float literal in a kernel silently promotes float32 math to
+    # float64 (STYLE.md section 3).  Cached code cannot be inspected, so compile
+    # an uncached copy of each kernel for its float32 signature.
+    run_every_kernel(np.float32)
+    for kernel in KERNELS[:6]:
+        (sig,) = [s for s in kernel.signatures if s[0].dtype == numba.float32]
+        fresh = numba.njit(error_model="numpy")(kernel.py_func)
+        fresh.compile(sig)
+        ir = fresh.inspect_llvm(sig)
+        assert "fpext" not in ir and " double" not in ir, kernel.__name__
 
 
 def test_each_kernel_has_at_most_two_signatures():
-    # Both dtypes have run by now in this module (and everywhere in the suite):
-    # owned C-contiguous inputs keep each kernel at one signature per dtype.
-    for cell in ("rnn", "lstm", "gru"):
-        for dtype in (np.float32, np.float64):
-            seqs, batch, (w_ih, w_hh, b_ih, b_hh) = _case(cell, dtype)
-            xproj = batch.x @ w_ih.T + b_ih
-            zeros = _zeros(batch, w_hh)
-            h, state = _layer_forward(
-                cell, False, xproj, batch.batch_sizes, w_hh, b_hh, *zeros, True)
-            _layer_backward(cell, False, h.copy(), batch.batch_sizes, h, state, *zeros, w_hh, True)
-    for module, names in ((_rnn, "rnn"), (_lstm, "lstm"), (_gru, "gru")):
-        for kernel in (getattr(module, f"{names}_forward"), getattr(module, f"{names}_backward")):
-            assert 1 <= len(kernel.signatures) <= 2, (kernel, kernel.signatures)
+    # Runs both dtypes itself, so it also holds when run alone; at the end of
+    # a full session it also covers every other caller (the network, ...).
+    for dtype in (np.float32, np.float64):
+        run_every_kernel(dtype)
+    for kernel in KERNELS:
+        assert 1 <= len(kernel.signatures) <= 2, (kernel.__name__, kernel.signatures)
+        for sig in kernel.signatures:
+            floats = {a.dtype for a in sig if isinstance(a, numba.types.Array)
+                      and isinstance(a.dtype, numba.types.Float)}
+            assert len(floats) == 1, (kernel.__name__, sig)

@@ -1,4 +1,4 @@
-"""Scalar activations for the cell kernels, inlined into their loops.
+"""Scalar activations and their derivatives for the cell kernels, inlined into their loops.
 
 float64 uses the exact ``np.tanh``/``np.exp`` (agreement with PyTorch to
 1e-10).  float32, the fast path, uses a rational approximation of tanh,
@@ -9,7 +9,12 @@ error, checked over a dense grid in tests/test_activations.py, is below
 arithmetic, so LLVM vectorises the gate loops around it.  The sigmoid is
 ``(1 + tanh(x / 2)) / 2``.
 
-Constants come from the argument's dtype so float32 math stays float32.
+The derivatives take the activation's *output* (what the forward kernels
+store), so BPTT never re-evaluates an exponential: ``sigmoid' = s (1 - s)``,
+``tanh' = 1 - t^2``, ``relu' = [y > 0]``.
+
+Constants come from the argument's dtype so float32 math stays float32: a
+Python literal such as ``1.0`` would promote it to float64 inside Numba.
 """
 
 import numba
@@ -30,7 +35,11 @@ P0, P1, P2, P3, P4 = _P
 Q0, Q1, Q2, Q3, Q4 = _Q
 _HALF32 = np.float32(0.5)
 _ONE32 = np.float32(1.0)
+_ONE64 = np.float64(1.0)
 
+
+# The Python bodies below run only under NUMBA_DISABLE_JIT; compiled code uses
+# the overloads, chosen at compile time by the argument's type.
 
 def tanh(x):
     """Hyperbolic tangent (exact; approximated in float32 under Numba)."""
@@ -38,8 +47,17 @@ def tanh(x):
 
 
 def sigmoid(x):
-    """Logistic function (exact; approximated in float32 under Numba)."""
-    return 1.0 / (1.0 + np.exp(-x))
+    """Logistic function, stable for large |x| (approximated in float32 under Numba)."""
+    # exp of a non-positive number only: no overflow for large |x|.
+    if x >= 0:
+        return 1 / (1 + np.exp(-x))
+    e = np.exp(x)
+    return e / (1 + e)
+
+
+def one_like(x):
+    """1 in the floating type of ``x``."""
+    return type(x)(1)
 
 
 @numba.njit(inline="always")
@@ -70,16 +88,50 @@ def _tanh64(x):
     return np.tanh(x)
 
 
-# Chosen at compile time by the argument's type; LLVM inlines the small bodies.
+def _is_float32(x):
+    return isinstance(x, types.Float) and x.bitwidth == 32
+
+
 @overload(tanh)
 def _tanh_overload(x):
-    if isinstance(x, types.Float) and x.bitwidth == 32:
+    if _is_float32(x):
         return _tanh32.py_func
     return _tanh64.py_func
 
 
 @overload(sigmoid)
 def _sigmoid_overload(x):
-    if isinstance(x, types.Float) and x.bitwidth == 32:
+    if _is_float32(x):
         return _sigmoid32.py_func
     return _sigmoid64.py_func
+
+
+@overload(one_like)
+def _one_like_overload(x):
+    if _is_float32(x):
+        return lambda x: _ONE32
+    return lambda x: _ONE64
+
+
+@numba.njit(cache=True, inline="always")
+def relu(x):
+    """max(x, 0) in the type of ``x``; NaN stays NaN (as torch's relu)."""
+    return x if x > 0 else x - x
+
+
+@numba.njit(cache=True, inline="always")
+def dsigmoid(s):
+    """Derivative of the sigmoid from its output ``s``."""
+    return s * (one_like(s) - s)
+
+
+@numba.njit(cache=True, inline="always")
+def dtanh(t):
+    """Derivative of tanh from its output ``t``."""
+    return one_like(t) - t * t
+
+
+@numba.njit(cache=True, inline="always")
+def drelu(y):
+    """Derivative of relu from its output ``y`` (0 at the kink, as torch)."""
+    return one_like(y) if y > 0 else y - y

@@ -1,15 +1,42 @@
 """GRU cell (PyTorch's: gates r, z, n; reset applied to ``W_hn h + b_hn``): forward and BPTT.
 
-``r, z = sigmoid``, ``n = tanh(xproj_n + r (W_hn h_{t-1} + b_hn))``,
-``h_t = (1 - z) n + z h_{t-1}``.  Contracts: docs/internals.md.
+``r, z = sigmoid(xproj_{r,z} + W_h{r,z} h_{t-1} + b_h{r,z})``,
+``n = tanh(xproj_n + r (W_hn h_{t-1} + b_hn))``, ``h_t = (1 - z) n + z h_{t-1}``.
+One call runs one layer in one direction over a packed batch.  Contracts
+(shapes, packed layout, ``h0``, ``dxproj`` vs ``dhproj``): docs/internals.md,
+"Recurrent kernels".
 """
 
 import numba
 import numpy as np
 
-from ._activations import sigmoid, tanh
+from ._activations import dsigmoid, dtanh, sigmoid, tanh
 from ._packing import step_starts
 from ._steps import previous_block, step_at
+
+# The two recurrent products live in small helpers, one pair per cell file, so
+# a tuned matmul can replace them in one place.  Kept in this file rather than
+# shared: a cached kernel is not recompiled when a helper in another file
+# changes (STYLE.md section 3).
+
+
+@numba.njit(cache=True)
+def _hh_forward(h_prev, w_hh, b_hh, out):
+    """``out = h_prev @ w_hh.T + b_hh`` over one block of live sequences."""
+    if h_prev.shape[0] == 0:  # BLAS rejects empty operands
+        return
+    np.dot(h_prev, w_hh.T, out)
+    for b in range(out.shape[0]):
+        for k in range(out.shape[1]):
+            out[b, k] += b_hh[k]
+
+
+@numba.njit(cache=True)
+def _hh_backward(dpre, w_hh, out):
+    """``out = dpre @ w_hh``: the gradient reaching ``h_prev`` through ``W_hh``."""
+    if dpre.shape[0] == 0:
+        return
+    np.dot(dpre, w_hh, out)
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -18,44 +45,49 @@ def gru_forward(xproj, batch_sizes, w_hh, b_hh, h0, reverse, h_all, gates_all, h
     hidden = w_hh.shape[1]
     starts = step_starts(batch_sizes)
     one = xproj.dtype.type(1.0)
+    # W_hh h_prev + b_hh of the step; unlike the LSTM it cannot be summed
+    # with xproj up front, because r scales only its n block.
     hproj = np.empty((batch_sizes[0] if n_steps > 0 else 0, 3 * hidden), dtype=xproj.dtype)
     for s in range(n_steps):
         t = step_at(s, n_steps, reverse)
         r0 = starts[t]
         bs = batch_sizes[t]
         p0, n_prev = previous_block(t, batch_sizes, starts, reverse)
+        # Sequences past n_prev start at this step, from h0.
+        _hh_forward(h_all[p0 : p0 + n_prev], w_hh, b_hh, hproj[:n_prev])
+        _hh_forward(h0[n_prev:bs], w_hh, b_hh, hproj[n_prev:bs])
         for b in range(bs):
-            for k in range(3 * hidden):
-                hproj[b, k] = b_hh[k]
-        if n_prev > 0:
-            hproj[:n_prev] += np.dot(h_all[p0 : p0 + n_prev], w_hh.T)
-        if bs > n_prev:  # sequences starting here continue from h0
-            hproj[n_prev:bs] += np.dot(h0[n_prev:bs], w_hh.T)
-        for b in range(bs):
+            x_row = xproj[r0 + b]
+            hp_row = hproj[b]
+            gates = gates_all[r0 + b]
+            h_prev = h_all[p0 + b] if b < n_prev else h0[b]
+            h_row = h_all[r0 + b]
+            hn_row = hn_all[r0 + b]
             for j in range(hidden):
-                r = sigmoid(xproj[r0 + b, j] + hproj[b, j])
-                z = sigmoid(xproj[r0 + b, hidden + j] + hproj[b, hidden + j])
-                hn = hproj[b, 2 * hidden + j]
-                n = tanh(xproj[r0 + b, 2 * hidden + j] + r * hn)
-                h_prev = h_all[p0 + b, j] if b < n_prev else h0[b, j]
-                gates_all[r0 + b, j] = r
-                gates_all[r0 + b, hidden + j] = z
-                gates_all[r0 + b, 2 * hidden + j] = n
-                hn_all[r0 + b, j] = hn
-                h_all[r0 + b, j] = (one - z) * n + z * h_prev
+                r = sigmoid(x_row[j] + hp_row[j])
+                z = sigmoid(x_row[hidden + j] + hp_row[hidden + j])
+                hn = hp_row[2 * hidden + j]
+                n = tanh(x_row[2 * hidden + j] + r * hn)
+                gates[j] = r
+                gates[hidden + j] = z
+                gates[2 * hidden + j] = n
+                hn_row[j] = hn
+                h_row[j] = (one - z) * n + z * h_prev[j]
 
 
 @numba.njit(cache=True, error_model="numpy")
-def gru_backward(
-    dh_all, batch_sizes, h_all, gates_all, hn_all, h0, w_hh, reverse, dxproj, dhproj
-):
+def gru_backward(dh_all, batch_sizes, h_all, gates_all, hn_all, h0, w_hh, reverse, dxproj, dhproj):
     n_steps = batch_sizes.shape[0]
     hidden = w_hh.shape[1]
     starts = step_starts(batch_sizes)
-    one = h_all.dtype.type(1.0)
+    one = dxproj.dtype.type(1.0)
     max_batch = batch_sizes[0] if n_steps > 0 else 0
-    carry = np.zeros((max_batch, hidden), dtype=h_all.dtype)
-    direct = np.zeros((max_batch, hidden), dtype=h_all.dtype)
+    # carry[b] = dL/dh of sorted sequence b flowing back from the step handled
+    # just before (the later one in the direction's own time order).
+    carry = np.zeros((max_batch, hidden), dtype=dxproj.dtype)
+    # The gradient reaching h_prev directly through h = ... + z h_prev; added
+    # to carry after the matmul, which overwrites carry.
+    direct = np.zeros((max_batch, hidden), dtype=dxproj.dtype)
     n_carry = 0
     for s in range(n_steps):
         t = step_at(s, n_steps, not reverse)
@@ -63,24 +95,31 @@ def gru_backward(
         bs = batch_sizes[t]
         p0, n_prev = previous_block(t, batch_sizes, starts, reverse)
         for b in range(bs):
+            dh_row = dh_all[r0 + b]
+            gates = gates_all[r0 + b]
+            hn_row = hn_all[r0 + b]
+            h_prev = h_all[p0 + b] if b < n_prev else h0[b]
+            dx = dxproj[r0 + b]
+            dhp = dhproj[r0 + b]
             for j in range(hidden):
-                dh = dh_all[r0 + b, j]
+                dh = dh_row[j]
                 if b < n_carry:
                     dh += carry[b, j]
-                r = gates_all[r0 + b, j]
-                z = gates_all[r0 + b, hidden + j]
-                n = gates_all[r0 + b, 2 * hidden + j]
-                h_prev = h_all[p0 + b, j] if b < n_prev else h0[b, j]
-                dn = dh * (one - z) * (one - n * n)
-                dr = dn * hn_all[r0 + b, j] * r * (one - r)
-                dz = dh * (h_prev - n) * z * (one - z)
-                dxproj[r0 + b, j] = dr
-                dxproj[r0 + b, hidden + j] = dz
-                dxproj[r0 + b, 2 * hidden + j] = dn
-                dhproj[r0 + b, j] = dr
-                dhproj[r0 + b, hidden + j] = dz
-                dhproj[r0 + b, 2 * hidden + j] = dn * r
+                r = gates[j]
+                z = gates[hidden + j]
+                n = gates[2 * hidden + j]
+                dn = dh * (one - z) * dtanh(n)
+                dr = dn * hn_row[j] * dsigmoid(r)
+                dz = dh * (h_prev[j] - n) * dsigmoid(z)
+                dx[j] = dr
+                dx[hidden + j] = dz
+                dx[2 * hidden + j] = dn
+                dhp[j] = dr
+                dhp[hidden + j] = dz
+                dhp[2 * hidden + j] = dn * r
                 direct[b, j] = dh * z
-        if n_prev > 0:
-            carry[:n_prev] = np.dot(dhproj[r0 : r0 + n_prev], w_hh) + direct[:n_prev]
+        _hh_backward(dhproj[r0 : r0 + n_prev], w_hh, carry[:n_prev])
+        for b in range(n_prev):
+            for j in range(hidden):
+                carry[b, j] += direct[b, j]
         n_carry = n_prev

@@ -1,15 +1,41 @@
 """LSTM cell (PyTorch gate order i, f, g, o): forward and BPTT over a packed batch.
 
-``i, f, o = sigmoid``, ``g = tanh``, ``c_t = f c_{t-1} + i g``,
-``h_t = o tanh(c_t)``.  Contracts: docs/internals.md.
+``i, f, o = sigmoid``, ``g = tanh`` of ``xproj + W_hh h_{t-1} + b_hh``;
+``c_t = f c_{t-1} + i g``, ``h_t = o tanh(c_t)``.  One call runs one layer in
+one direction.  Contracts (shapes, packed layout, ``h0``/``c0``, what the
+caller does with ``dxproj``): docs/internals.md, "Recurrent kernels".
 """
 
 import numba
 import numpy as np
 
-from ._activations import sigmoid, tanh
+from ._activations import dsigmoid, dtanh, sigmoid, tanh
 from ._packing import step_starts
 from ._steps import previous_block, step_at
+
+# The two recurrent products live in small helpers, one pair per cell file, so
+# a tuned matmul can replace them in one place.  Kept in this file rather than
+# shared: a cached kernel is not recompiled when a helper in another file
+# changes (STYLE.md section 3).
+
+
+@numba.njit(cache=True)
+def _hh_forward(h_prev, w_hh, b_hh, out):
+    """``out = h_prev @ w_hh.T + b_hh`` over one block of live sequences."""
+    if h_prev.shape[0] == 0:  # BLAS rejects empty operands
+        return
+    np.dot(h_prev, w_hh.T, out)
+    for b in range(out.shape[0]):
+        for k in range(out.shape[1]):
+            out[b, k] += b_hh[k]
+
+
+@numba.njit(cache=True)
+def _hh_backward(dpre, w_hh, out):
+    """``out = dpre @ w_hh``: the gradient reaching ``h_prev`` through ``W_hh``."""
+    if dpre.shape[0] == 0:
+        return
+    np.dot(dpre, w_hh, out)
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -21,19 +47,18 @@ def lstm_forward(xproj, batch_sizes, w_hh, b_hh, h0, c0, reverse, h_all, c_all, 
     # reading and writing one array at four gate offsets kept LLVM from
     # vectorising the gate loop (it cannot prove the offsets never collide).
     pre = np.empty((batch_sizes[0] if n_steps > 0 else 0, 4 * hidden), dtype=xproj.dtype)
-    w_hh_t = w_hh.T
     for s in range(n_steps):
         t = step_at(s, n_steps, reverse)
         r0 = starts[t]
         bs = batch_sizes[t]
         p0, n_prev = previous_block(t, batch_sizes, starts, reverse)
-        if n_prev > 0:
-            np.dot(h_all[p0 : p0 + n_prev], w_hh_t, pre[:n_prev])
-        if bs > n_prev:  # sequences starting here continue from (h0, c0)
-            np.dot(h0[n_prev:bs], w_hh_t, pre[n_prev:bs])
+        # Sequences past n_prev start at this step, from (h0, c0).
+        _hh_forward(h_all[p0 : p0 + n_prev], w_hh, b_hh, pre[:n_prev])
+        _hh_forward(h0[n_prev:bs], w_hh, b_hh, pre[n_prev:bs])
         for b in range(bs):
+            x_row = xproj[r0 + b]
             for k in range(4 * hidden):
-                pre[b, k] += xproj[r0 + b, k] + b_hh[k]
+                pre[b, k] += x_row[k]
         for b in range(bs):
             gates = gates_all[r0 + b]
             c_row = c_all[r0 + b]
@@ -60,12 +85,14 @@ def lstm_backward(dh_all, batch_sizes, h_all, c_all, gates_all, c0, w_hh, revers
     n_steps = batch_sizes.shape[0]
     hidden = w_hh.shape[1]
     starts = step_starts(batch_sizes)
-    one = h_all.dtype.type(1.0)
     max_batch = batch_sizes[0] if n_steps > 0 else 0
-    carry_h = np.zeros((max_batch, hidden), dtype=h_all.dtype)
-    carry_c = np.zeros((max_batch, hidden), dtype=h_all.dtype)
-    dh = np.empty(hidden, dtype=h_all.dtype)
-    dc = np.empty(hidden, dtype=h_all.dtype)
+    # carry_h[b], carry_c[b] = dL/dh, dL/dc of sorted sequence b flowing back
+    # from the step handled just before (the later one in the direction's
+    # own time order).
+    carry_h = np.zeros((max_batch, hidden), dtype=dxproj.dtype)
+    carry_c = np.zeros((max_batch, hidden), dtype=dxproj.dtype)
+    dh = np.empty(hidden, dtype=dxproj.dtype)
+    dc = np.empty(hidden, dtype=dxproj.dtype)
     n_carry = 0
     for s in range(n_steps):
         t = step_at(s, n_steps, not reverse)
@@ -89,21 +116,23 @@ def lstm_backward(dh_all, batch_sizes, h_all, c_all, gates_all, c0, w_hh, revers
                     dc[j] = 0
             for j in range(hidden):
                 o = gates[3 * hidden + j]
+                # tanh(c) is recomputed rather than stored: the layout keeps
+                # only the gates (docs/internals.md).
                 tc = tanh(c_row[j])
-                dc[j] += dh[j] * o * (one - tc * tc)
-                dx[3 * hidden + j] = dh[j] * tc * o * (one - o)
+                dc[j] += dh[j] * o * dtanh(tc)
+                dx[3 * hidden + j] = dh[j] * tc * dsigmoid(o)
             for j in range(hidden):
                 i = gates[j]
                 g = gates[2 * hidden + j]
-                dx[j] = dc[j] * g * i * (one - i)
-                dx[2 * hidden + j] = dc[j] * i * (one - g * g)
+                dx[j] = dc[j] * g * dsigmoid(i)
+                dx[2 * hidden + j] = dc[j] * i * dtanh(g)
             c_prev = c_all[p0 + b] if b < n_prev else c0[b]
             for j in range(hidden):
                 f = gates[hidden + j]
-                dx[hidden + j] = dc[j] * c_prev[j] * f * (one - f)
+                dx[hidden + j] = dc[j] * c_prev[j] * dsigmoid(f)
                 # The cell state's own path back in time (unused past c0:
                 # gradients stop at the initial state).
                 carry_c[b, j] = dc[j] * f
-        if n_prev > 0:
-            np.dot(dxproj[r0 : r0 + n_prev], w_hh, carry_h[:n_prev])
+        # dhproj equals dxproj for the LSTM, so dxproj feeds W_hh directly.
+        _hh_backward(dxproj[r0 : r0 + n_prev], w_hh, carry_h[:n_prev])
         n_carry = n_prev

@@ -1,14 +1,41 @@
-"""Elman cell ``h_t = act(xproj_t + W_hh h_{t-1} + b_hh)``: forward and BPTT over a packed batch.
+"""Elman cell ``h_t = act(xproj_t + W_hh h_{t-1} + b_hh)``, act = tanh or relu: forward and BPTT.
 
-Contracts: docs/internals.md ("Recurrent kernels").
+One call runs one layer in one direction over a packed batch.  Contracts
+(argument shapes, the packed layout, ``h0``, what the caller does with
+``dxproj``): docs/internals.md, "Recurrent kernels".
 """
 
 import numba
 import numpy as np
 
-from ._activations import tanh
+from ._activations import drelu, dtanh, tanh
+from ._activations import relu as relu_act
 from ._packing import step_starts
 from ._steps import previous_block, step_at
+
+# The two recurrent products live in small helpers, one pair per cell file, so
+# a tuned matmul can replace them in one place.  Kept in this file rather than
+# shared: a cached kernel is not recompiled when a helper in another file
+# changes (STYLE.md section 3).
+
+
+@numba.njit(cache=True)
+def _hh_forward(h_prev, w_hh, b_hh, out):
+    """``out = h_prev @ w_hh.T + b_hh`` over one block of live sequences."""
+    if h_prev.shape[0] == 0:  # BLAS rejects empty operands
+        return
+    np.dot(h_prev, w_hh.T, out)
+    for b in range(out.shape[0]):
+        for k in range(out.shape[1]):
+            out[b, k] += b_hh[k]
+
+
+@numba.njit(cache=True)
+def _hh_backward(dpre, w_hh, out):
+    """``out = dpre @ w_hh``: the gradient reaching ``h_prev`` through ``W_hh``."""
+    if dpre.shape[0] == 0:
+        return
+    np.dot(dpre, w_hh, out)
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -21,21 +48,21 @@ def rnn_forward(xproj, batch_sizes, w_hh, b_hh, h0, reverse, relu, h_all):
         r0 = starts[t]
         bs = batch_sizes[t]
         p0, n_prev = previous_block(t, batch_sizes, starts, reverse)
-        pre = h_all[r0 : r0 + bs]
+        # Pre-activations go straight into this step's rows of h_all: the
+        # previous block belongs to another step, so source and target never
+        # overlap.  Sequences past n_prev start here, from h0.
+        _hh_forward(h_all[p0 : p0 + n_prev], w_hh, b_hh, h_all[r0 : r0 + n_prev])
+        _hh_forward(h0[n_prev:bs], w_hh, b_hh, h_all[r0 + n_prev : r0 + bs])
         for b in range(bs):
-            for j in range(hidden):
-                pre[b, j] = xproj[r0 + b, j] + b_hh[j]
-        if n_prev > 0:
-            pre[:n_prev] += np.dot(h_all[p0 : p0 + n_prev], w_hh.T)
-        if bs > n_prev:  # sequences starting here continue from h0
-            pre[n_prev:bs] += np.dot(h0[n_prev:bs], w_hh.T)
-        for b in range(bs):
-            for j in range(hidden):
-                v = pre[b, j]
-                if relu:
-                    pre[b, j] = v if v > 0 else v - v
-                else:
-                    pre[b, j] = tanh(v)
+            h_row = h_all[r0 + b]
+            x_row = xproj[r0 + b]
+            # Branch per row, not per unit, so the j loops vectorise.
+            if relu:
+                for j in range(hidden):
+                    h_row[j] = relu_act(h_row[j] + x_row[j])
+            else:
+                for j in range(hidden):
+                    h_row[j] = tanh(h_row[j] + x_row[j])
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -43,27 +70,32 @@ def rnn_backward(dh_all, batch_sizes, h_all, w_hh, reverse, relu, dxproj):
     n_steps = batch_sizes.shape[0]
     hidden = w_hh.shape[1]
     starts = step_starts(batch_sizes)
-    one = h_all.dtype.type(1.0)
     max_batch = batch_sizes[0] if n_steps > 0 else 0
-    # carry[b] = dL/dh of sorted sequence b flowing back from the step
-    # processed just before (the later step in time for the forward direction).
-    carry = np.zeros((max_batch, hidden), dtype=h_all.dtype)
+    # carry[b] = dL/dh of sorted sequence b flowing back from the step handled
+    # just before (the later one in the direction's own time order).
+    carry = np.zeros((max_batch, hidden), dtype=dxproj.dtype)
     n_carry = 0
     for s in range(n_steps):
         t = step_at(s, n_steps, not reverse)
         r0 = starts[t]
         bs = batch_sizes[t]
         for b in range(bs):
-            for j in range(hidden):
-                g = dh_all[r0 + b, j]
-                if b < n_carry:
-                    g += carry[b, j]
-                h = h_all[r0 + b, j]
-                if relu:
-                    dxproj[r0 + b, j] = g if h > 0 else g - g
-                else:
-                    dxproj[r0 + b, j] = g * (one - h * h)
-        p0, n_prev = previous_block(t, batch_sizes, starts, reverse)
-        if n_prev > 0:
-            carry[:n_prev] = np.dot(dxproj[r0 : r0 + n_prev], w_hh)
+            dx = dxproj[r0 + b]
+            dh_row = dh_all[r0 + b]
+            h_row = h_all[r0 + b]
+            if b < n_carry:
+                for j in range(hidden):
+                    dx[j] = dh_row[j] + carry[b, j]
+            else:
+                for j in range(hidden):
+                    dx[j] = dh_row[j]
+            if relu:
+                for j in range(hidden):
+                    dx[j] *= drelu(h_row[j])
+            else:
+                for j in range(hidden):
+                    dx[j] *= dtanh(h_row[j])
+        # Sequences that started from h0 pass nothing on: gradients stop there.
+        _, n_prev = previous_block(t, batch_sizes, starts, reverse)
+        _hh_backward(dxproj[r0 : r0 + n_prev], w_hh, carry[:n_prev])
         n_carry = n_prev
