@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._network import Network
 from ._params import Architecture, layout_for
+from ._persistence import check_version, stamp_version
 from ._sequences import validate_sequences
 from ._targets import check_sample_weight
 from ._threads import single_threaded_blas
@@ -311,13 +312,16 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
         return self._pack_weights(layout, self.coef_.dtype)
 
     def __getstate__(self):
-        state = super().__getstate__()
+        # A copy: on Python >= 3.11 object.__getstate__ returns self.__dict__
+        # itself, and popping from it would strip the live estimator.
+        state = dict(super().__getstate__())
         # The public attributes are views of _theta; pickle only them.
         state.pop("_theta", None)
         state.pop("_theta_views", None)
-        return state
+        return stamp_version(state)
 
     def __setstate__(self, state):
+        check_version(self, state)  # drops the stamp; warns if another version saved it
         super().__setstate__(state)
         if "coef_" in state and "_arch" in state:
             layout = layout_for(self._arch)
