@@ -64,3 +64,30 @@ def test_refits_are_bit_identical_in_threads_and_processes():
     processes = Parallel(n_jobs=2)(delayed(fit_predict)() for _ in range(2))
     for result in threaded + processes:
         np.testing.assert_array_equal(result, reference)
+
+
+def test_weights_identical_across_numba_and_blas_thread_counts(tmp_path):
+    """skrnn runs no Numba-parallel code and single-threaded BLAS inside fit, so
+    thread settings cannot change results; checked in fresh processes."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import numpy as np, warnings, hashlib\n"
+        "warnings.simplefilter('ignore')\n"
+        "from skrnn import RNNClassifier\n"
+        "rng = np.random.RandomState(0)\n"
+        "X = [rng.normal(size=(rng.randint(2, 30), 3)) for _ in range(80)]\n"
+        "y = np.array([int(x[0, 0] > 0) for x in X])\n"
+        "clf = RNNClassifier('lstm', (16,), max_iter=3, random_state=0).fit(X, y)\n"
+        "print(hashlib.sha256(clf._theta.tobytes()).hexdigest())\n"
+    )
+    digests = set()
+    for threads in ("1", "2"):
+        env = dict(os.environ, NUMBA_NUM_THREADS=threads, OMP_NUM_THREADS=threads,
+                   OPENBLAS_NUM_THREADS=threads)
+        out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                             text=True, timeout=300, check=True)
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1
