@@ -228,16 +228,17 @@ class Network:
         (sequences, or steps for many-to-many) and the L2 term
         ``alpha / 2 * ||W||^2`` is divided by the batch's weight total.
         """
-        loss, grad, _ = self.chunk_loss_and_grad(theta, batch, alpha)
+        loss, grad, _ = self.chunk_loss_and_grad(theta, batch, alpha, final_states=False)
         return loss, grad
 
-    def chunk_loss_and_grad(self, theta, batch, alpha=0.0, init=None, normalizer=None):
+    def chunk_loss_and_grad(self, theta, batch, alpha=0.0, init=None, normalizer=None,
+                            final_states=True):
         """``loss_and_grad`` of one chunk of steps, for truncated BPTT.
 
         ``init`` carries the states of the previous chunk (gradients stop
         there); ``normalizer`` is the weight total of the whole mini-batch, so
         chunk losses and gradients add up to the mini-batch's.  Returns
-        ``(loss, grad, final_states)``.
+        ``(loss, grad, final_states)``, the last None unless asked for.
         """
         layout, arch = self.layout, self.arch
         p = layout.unpack(theta)
@@ -320,4 +321,5 @@ class Network:
                 squares += float(weights @ weights)
                 axpy(alpha / wsum, weights, grad[start:stop])
             loss += 0.5 * alpha * squares / wsum
-        return loss, grad, self._final_states(cache, batch, init)
+        states = self._final_states(cache, batch, init) if final_states else None
+        return loss, grad, states
