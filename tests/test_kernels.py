@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from _reference import pack_sequences, run_sequence, to_packed
 
-from skrnn._kernels import _gru, _lstm, _rnn
+from skrnn._kernels import _steps
 from skrnn._kernels._gru import gru_backward, gru_forward
 from skrnn._kernels._lstm import lstm_backward, lstm_forward
 from skrnn._kernels._packing import previous_rows, step_starts
@@ -286,8 +286,7 @@ def test_float32_stays_float32(cell, relu):
 
 KERNELS = [
     rnn_forward, rnn_backward, lstm_forward, lstm_backward, gru_forward, gru_backward,
-    _rnn._hh_forward, _rnn._hh_backward, _lstm._hh_forward, _lstm._hh_backward,
-    _gru._hh_forward, _gru._hh_backward,
+    _steps.hh_forward, _steps.hh_backward,
 ]
 
 

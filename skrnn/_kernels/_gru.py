@@ -12,32 +12,7 @@ import numpy as np
 
 from ._activations import dsigmoid, dtanh, sigmoid, tanh
 from ._packing import step_starts
-from ._steps import previous_block, step_at
-
-# The two recurrent products live in small helpers, one pair per cell file, so
-# a tuned matmul can replace them in one place.  Kept in this file rather than
-# shared: a cached kernel is not recompiled when a helper in another file
-# changes (STYLE.md section 3).
-
-
-@numba.njit(cache=True)
-def _hh_forward(h_prev, w_hh, b_hh, out):
-    """``out = h_prev @ w_hh.T + b_hh`` over one block of live sequences."""
-    if h_prev.shape[0] == 0:  # BLAS rejects empty operands
-        return
-    np.dot(h_prev, w_hh.T, out)
-    for b in range(out.shape[0]):
-        for k in range(out.shape[1]):
-            out[b, k] += b_hh[k]
-
-
-@numba.njit(cache=True)
-def _hh_backward(dpre, w_hh, out):
-    """``out = dpre @ w_hh``: the gradient reaching ``h_prev`` through ``W_hh``."""
-    if dpre.shape[0] == 0:
-        return
-    np.dot(dpre, w_hh, out)
-
+from ._steps import hh_backward, hh_forward, previous_block, step_at
 
 @numba.njit(cache=True, error_model="numpy")
 def gru_forward(xproj, batch_sizes, w_hh, b_hh, h0, reverse, h_all, gates_all, hn_all):
@@ -54,8 +29,8 @@ def gru_forward(xproj, batch_sizes, w_hh, b_hh, h0, reverse, h_all, gates_all, h
         bs = batch_sizes[t]
         p0, n_prev = previous_block(t, batch_sizes, starts, reverse)
         # Sequences past n_prev start at this step, from h0.
-        _hh_forward(h_all[p0 : p0 + n_prev], w_hh, b_hh, hproj[:n_prev])
-        _hh_forward(h0[n_prev:bs], w_hh, b_hh, hproj[n_prev:bs])
+        hh_forward(h_all[p0 : p0 + n_prev], w_hh, b_hh, hproj[:n_prev])
+        hh_forward(h0[n_prev:bs], w_hh, b_hh, hproj[n_prev:bs])
         for b in range(bs):
             x_row = xproj[r0 + b]
             hp_row = hproj[b]
@@ -118,7 +93,7 @@ def gru_backward(dh_all, batch_sizes, h_all, gates_all, hn_all, h0, w_hh, revers
                 dhp[hidden + j] = dz
                 dhp[2 * hidden + j] = dn * r
                 direct[b, j] = dh * z
-        _hh_backward(dhproj[r0 : r0 + n_prev], w_hh, carry[:n_prev])
+        hh_backward(dhproj[r0 : r0 + n_prev], w_hh, carry[:n_prev])
         for b in range(n_prev):
             for j in range(hidden):
                 carry[b, j] += direct[b, j]

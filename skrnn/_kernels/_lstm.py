@@ -11,32 +11,7 @@ import numpy as np
 
 from ._activations import dsigmoid, dtanh, sigmoid, tanh
 from ._packing import step_starts
-from ._steps import previous_block, step_at
-
-# The two recurrent products live in small helpers, one pair per cell file, so
-# a tuned matmul can replace them in one place.  Kept in this file rather than
-# shared: a cached kernel is not recompiled when a helper in another file
-# changes (STYLE.md section 3).
-
-
-@numba.njit(cache=True)
-def _hh_forward(h_prev, w_hh, b_hh, out):
-    """``out = h_prev @ w_hh.T + b_hh`` over one block of live sequences."""
-    if h_prev.shape[0] == 0:  # BLAS rejects empty operands
-        return
-    np.dot(h_prev, w_hh.T, out)
-    for b in range(out.shape[0]):
-        for k in range(out.shape[1]):
-            out[b, k] += b_hh[k]
-
-
-@numba.njit(cache=True)
-def _hh_backward(dpre, w_hh, out):
-    """``out = dpre @ w_hh``: the gradient reaching ``h_prev`` through ``W_hh``."""
-    if dpre.shape[0] == 0:
-        return
-    np.dot(dpre, w_hh, out)
-
+from ._steps import hh_backward, hh_forward, previous_block, step_at
 
 @numba.njit(cache=True, error_model="numpy")
 def lstm_forward(xproj, batch_sizes, w_hh, b_hh, h0, c0, reverse, h_all, c_all, gates_all):
@@ -53,8 +28,8 @@ def lstm_forward(xproj, batch_sizes, w_hh, b_hh, h0, c0, reverse, h_all, c_all, 
         bs = batch_sizes[t]
         p0, n_prev = previous_block(t, batch_sizes, starts, reverse)
         # Sequences past n_prev start at this step, from (h0, c0).
-        _hh_forward(h_all[p0 : p0 + n_prev], w_hh, b_hh, pre[:n_prev])
-        _hh_forward(h0[n_prev:bs], w_hh, b_hh, pre[n_prev:bs])
+        hh_forward(h_all[p0 : p0 + n_prev], w_hh, b_hh, pre[:n_prev])
+        hh_forward(h0[n_prev:bs], w_hh, b_hh, pre[n_prev:bs])
         for b in range(bs):
             x_row = xproj[r0 + b]
             for k in range(4 * hidden):
@@ -134,5 +109,5 @@ def lstm_backward(dh_all, batch_sizes, h_all, c_all, gates_all, c0, w_hh, revers
                 # gradients stop at the initial state).
                 carry_c[b, j] = dc[j] * f
         # dhproj equals dxproj for the LSTM, so dxproj feeds W_hh directly.
-        _hh_backward(dxproj[r0 : r0 + n_prev], w_hh, carry_h[:n_prev])
+        hh_backward(dxproj[r0 : r0 + n_prev], w_hh, carry_h[:n_prev])
         n_carry = n_prev

@@ -11,32 +11,7 @@ import numpy as np
 from ._activations import drelu, dtanh, tanh
 from ._activations import relu as relu_act
 from ._packing import step_starts
-from ._steps import previous_block, step_at
-
-# The two recurrent products live in small helpers, one pair per cell file, so
-# a tuned matmul can replace them in one place.  Kept in this file rather than
-# shared: a cached kernel is not recompiled when a helper in another file
-# changes (STYLE.md section 3).
-
-
-@numba.njit(cache=True)
-def _hh_forward(h_prev, w_hh, b_hh, out):
-    """``out = h_prev @ w_hh.T + b_hh`` over one block of live sequences."""
-    if h_prev.shape[0] == 0:  # BLAS rejects empty operands
-        return
-    np.dot(h_prev, w_hh.T, out)
-    for b in range(out.shape[0]):
-        for k in range(out.shape[1]):
-            out[b, k] += b_hh[k]
-
-
-@numba.njit(cache=True)
-def _hh_backward(dpre, w_hh, out):
-    """``out = dpre @ w_hh``: the gradient reaching ``h_prev`` through ``W_hh``."""
-    if dpre.shape[0] == 0:
-        return
-    np.dot(dpre, w_hh, out)
-
+from ._steps import hh_backward, hh_forward, previous_block, step_at
 
 @numba.njit(cache=True, error_model="numpy")
 def rnn_forward(xproj, batch_sizes, w_hh, b_hh, h0, reverse, relu, h_all):
@@ -51,8 +26,8 @@ def rnn_forward(xproj, batch_sizes, w_hh, b_hh, h0, reverse, relu, h_all):
         # Pre-activations go straight into this step's rows of h_all: the
         # previous block belongs to another step, so source and target never
         # overlap.  Sequences past n_prev start here, from h0.
-        _hh_forward(h_all[p0 : p0 + n_prev], w_hh, b_hh, h_all[r0 : r0 + n_prev])
-        _hh_forward(h0[n_prev:bs], w_hh, b_hh, h_all[r0 + n_prev : r0 + bs])
+        hh_forward(h_all[p0 : p0 + n_prev], w_hh, b_hh, h_all[r0 : r0 + n_prev])
+        hh_forward(h0[n_prev:bs], w_hh, b_hh, h_all[r0 + n_prev : r0 + bs])
         for b in range(bs):
             h_row = h_all[r0 + b]
             x_row = xproj[r0 + b]
@@ -97,5 +72,5 @@ def rnn_backward(dh_all, batch_sizes, h_all, w_hh, reverse, relu, dxproj):
                     dx[j] *= dtanh(h_row[j])
         # Sequences that started from h0 pass nothing on: gradients stop there.
         _, n_prev = previous_block(t, batch_sizes, starts, reverse)
-        _hh_backward(dxproj[r0 : r0 + n_prev], w_hh, carry[:n_prev])
+        hh_backward(dxproj[r0 : r0 + n_prev], w_hh, carry[:n_prev])
         n_carry = n_prev

@@ -1,4 +1,4 @@
-"""Where each step of a packed batch continues from, and where its gradient goes.
+"""Where each step of a packed batch continues from, and the recurrent products.
 
 Shared by the cell kernels: for step ``t`` of the forward or reverse
 direction, which packed rows hold the previous state, and how many of the
@@ -6,6 +6,7 @@ step's sequences have one (the live prefix of the batch).
 """
 
 import numba
+import numpy as np
 
 
 @numba.njit(cache=True, inline="always")
@@ -30,3 +31,26 @@ def previous_block(t, batch_sizes, starts, reverse):
     if t + 1 >= n_steps:
         return 0, 0
     return starts[t + 1], batch_sizes[t + 1]
+
+
+@numba.njit(cache=True)
+def hh_forward(h_prev, w_hh, b_hh, out):
+    """``out = h_prev @ w_hh.T + b_hh`` over one block of live sequences.
+
+    The recurrent products of every cell go through this pair, so a tuned
+    matmul can replace them in one place.
+    """
+    if h_prev.shape[0] == 0:  # BLAS rejects empty operands
+        return
+    np.dot(h_prev, w_hh.T, out)
+    for b in range(out.shape[0]):
+        for k in range(out.shape[1]):
+            out[b, k] += b_hh[k]
+
+
+@numba.njit(cache=True)
+def hh_backward(dpre, w_hh, out):
+    """``out = dpre @ w_hh``: the gradient reaching ``h_prev`` through ``W_hh``."""
+    if dpre.shape[0] == 0:
+        return
+    np.dot(dpre, w_hh, out)
