@@ -15,12 +15,13 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._network import Network
+from ._batching import sequence_rows
 from ._params import Architecture, layout_for
 from ._persistence import check_version, stamp_version
 from ._sequences import validate_sequences
 from ._targets import check_sample_weight
 from ._threads import single_threaded_blas
-from ._training import fit_loop, predict_outputs, sequence_rows
+from ._training import fit_loop, predict_outputs
 
 __all__ = ["BaseRNN", "_fit_context"]
 

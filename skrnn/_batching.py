@@ -6,7 +6,27 @@ import numpy as np
 
 from ._kernels._packing import pack_rows, step_starts
 
-__all__ = ["PackedBatch", "pack_batch", "batch_plan", "predict_chunks", "time_chunks"]
+__all__ = [
+    "PackedBatch",
+    "pack_batch",
+    "batch_plan",
+    "predict_chunks",
+    "sequence_rows",
+    "time_chunks",
+]
+
+
+def sequence_rows(offsets, idx):
+    """Rows of the flat values of sequences ``idx``, concatenated in ``idx`` order.
+
+    ``offsets`` is a CSR-style indptr: sequence ``i`` is rows
+    ``offsets[i]:offsets[i + 1]``.
+    """
+    idx = np.asarray(idx, dtype=np.int64)
+    lengths = offsets[idx + 1] - offsets[idx]
+    starts = np.repeat(offsets[idx], lengths)
+    within = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return starts + within
 
 
 @dataclass

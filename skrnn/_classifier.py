@@ -3,9 +3,10 @@
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import check_consistent_length, column_or_1d
+from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseRNN, _fit_context
+from ._sequences import check_n_samples
 from ._kernels._output import sigmoid, softmax
 from ._targets import encode_labels, label_weights
 
@@ -259,7 +260,7 @@ class RNNClassifier(_LabelHeadMixin, ClassifierMixin, BaseRNN):
 
     def _prepare_targets(self, y, seqs, *, reset, classes=None):
         y = column_or_1d(y, warn=True)
-        check_consistent_length(np.empty(seqs.n_samples), y)
+        check_n_samples(seqs, y)
         targets, row_w, n_out, loss, encoded = self._encode_step_or_sequence_labels(
             y, seqs.dtype, reset=reset, classes=classes, what="y"
         )

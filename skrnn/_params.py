@@ -113,10 +113,6 @@ class Layout:
         add("intercept", (arch.n_outputs,), False)
         self.entries = entries
         self.size = offset
-        self._by_name = {e.name: e for e in entries}
-
-    def __getitem__(self, name):
-        return self._by_name[name]
 
     def unpack(self, theta):
         """Dict of name -> C-contiguous view into ``theta`` (writes go through)."""

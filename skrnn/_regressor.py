@@ -3,9 +3,10 @@
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
-from sklearn.utils.validation import check_array, check_consistent_length
+from sklearn.utils.validation import check_array
 
 from ._base import BaseRNN, _fit_context
+from ._sequences import check_n_samples
 
 __all__ = ["RNNRegressor"]
 
@@ -202,7 +203,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         )
         if y.ndim > 2:
             raise ValueError(f"y must be 1-D or 2-D, got shape {y.shape}.")
-        check_consistent_length(np.empty(seqs.n_samples), y)
+        check_n_samples(seqs, y)
         if y.ndim == 1:
             y = y.reshape(-1, 1)
         if reset:

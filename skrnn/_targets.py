@@ -4,7 +4,7 @@ import numbers
 
 import numpy as np
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.multiclass import check_classification_targets
 
 __all__ = ["encode_labels", "label_weights", "check_sample_weight"]
 
@@ -98,11 +98,3 @@ def check_sample_weight(sample_weight, n_samples):
         raise ValueError("sample_weight must be non-negative; found negative weights.")
     return sw
 
-
-def is_binary(classes):
-    return classes.shape[0] == 2
-
-
-def target_kind(y):
-    """sklearn's type_of_target, for error messages."""
-    return type_of_target(y)

@@ -19,6 +19,8 @@ import numbers
 
 import numpy as np
 
+from ._batching import sequence_rows
+
 __all__ = ["TokenSequences"]
 
 
@@ -86,8 +88,9 @@ class TokenSequences:
         return self.offsets.shape[0] - 1
 
     def __iter__(self):
+        # Copies, like X[i]: a caller editing a document must not edit ours.
         for i in range(len(self)):
-            yield self.token_ids[self.offsets[i] : self.offsets[i + 1]]
+            yield self.token_ids[self.offsets[i] : self.offsets[i + 1]].copy()
 
     def __getitem__(self, key):
         if isinstance(key, tuple):
@@ -132,15 +135,10 @@ class TokenSequences:
     def take(self, rows):
         """Return the documents ``rows`` (int array) as a new container."""
         rows = np.asarray(rows, dtype=np.int64)
-        starts = self.offsets[rows]
-        lengths = self.offsets[rows + 1] - starts
+        lengths = self.offsets[rows + 1] - self.offsets[rows]
         new_offsets = np.zeros(rows.shape[0] + 1, dtype=np.int64)
         np.cumsum(lengths, out=new_offsets[1:])
-        # Position of each output token in the source: its document start plus
-        # its rank inside the document.
-        total = int(new_offsets[-1])
-        doc_of_token = np.repeat(np.arange(rows.shape[0]), lengths)
-        src = starts[doc_of_token] + (np.arange(total) - new_offsets[:-1][doc_of_token])
+        src = sequence_rows(self.offsets, rows)
         return TokenSequences(
             self.token_ids[src], new_offsets, self.n_vocabulary, self.dtype
         )

@@ -18,16 +18,7 @@ from ._batching import batch_plan, pack_batch, predict_chunks, time_chunks
 from ._kernels._packing import pack_rows
 from ._optimizers import AdamOptimizer, SGDOptimizer
 
-__all__ = ["fit_loop", "predict_outputs", "sequence_rows"]
-
-
-def sequence_rows(offsets, idx):
-    """Rows of ``values`` of sequences ``idx``, concatenated in ``idx`` order."""
-    idx = np.asarray(idx, dtype=np.int64)
-    lengths = offsets[idx + 1] - offsets[idx]
-    starts = np.repeat(offsets[idx], lengths)
-    within = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    return starts + within
+__all__ = ["fit_loop", "predict_outputs"]
 
 
 # Steps per chunk when predicting with a unidirectional network: activations
