@@ -326,3 +326,17 @@ def test_each_kernel_has_at_most_two_signatures():
             floats = {a.dtype for a in sig if isinstance(a, numba.types.Array)
                       and isinstance(a.dtype, numba.types.Float)}
             assert len(floats) == 1, (kernel.__name__, sig)
+
+
+def test_predict_chunks_bound_rows_and_sequences_and_cover_everything():
+    from skrnn._batching import predict_chunks
+
+    rng = np.random.RandomState(0)
+    lengths = rng.randint(0, 300, size=5000)
+    lengths[17] = 100_000  # longer than the budget: alone with what precedes it
+    chunks = predict_chunks(lengths, max_rows=4096, max_sequences=100)
+    np.testing.assert_array_equal(np.concatenate(chunks), np.arange(5000))
+    for chunk in chunks:
+        assert 1 <= len(chunk) <= 100
+        assert lengths[chunk[:-1]].sum() < 4096  # only the last may cross the budget
+    assert predict_chunks(np.array([], dtype=np.int64)) == []
