@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
-from sklearn.utils.validation import check_array
+from sklearn.utils.validation import check_array, column_or_1d
 
 from ._base import BaseRNN, _fit_context
 from ._sequences import check_n_samples
@@ -204,6 +204,10 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         if y.ndim > 2:
             raise ValueError(f"y must be 1-D or 2-D, got shape {y.shape}.")
         check_n_samples(seqs, y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            # One target given as a column: warn as MLPRegressor does; predict
+            # returns 1-D for a single target either way.
+            y = column_or_1d(y, warn=True)
         if y.ndim == 1:
             y = y.reshape(-1, 1)
         if reset:

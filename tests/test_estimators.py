@@ -279,7 +279,11 @@ def test_sample_weight_and_class_weight(data):
     e = RNNClassifier(**full, class_weight={"pos": 2.0}).fit(X, y)
     f = RNNClassifier(**full).fit(X, y, sample_weight=np.where(y == "pos", 2.0, 1.0))
     np.testing.assert_allclose(e.coef_, f.coef_, rtol=1e-10)
-    RNNClassifier(**full, class_weight="balanced").fit(X, y)
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    g = RNNClassifier(**full, class_weight="balanced").fit(X, y)
+    h = RNNClassifier(**full).fit(X, y, sample_weight=compute_sample_weight("balanced", y))
+    np.testing.assert_allclose(g.coef_, h.coef_, rtol=1e-10)
     with pytest.raises(ValueError, match="sample_weight"):
         RNNClassifier(**TINY).fit(X, y, sample_weight=np.ones(3))
     with pytest.raises(ValueError, match="non-negative"):
@@ -366,3 +370,13 @@ def test_tagger_basics():
     assert tagger.predict(X)[2].shape == (0,)
     with pytest.raises(ValueError, match="length|steps"):
         tagger.fit(X, [labels[:-1] if len(labels) else labels for labels in y])
+
+
+def test_regressor_column_target_warns_like_mlp(data):
+    from sklearn.exceptions import DataConversionWarning
+
+    X, _ = data
+    y = np.arange(40.0).reshape(-1, 1)
+    with pytest.warns(DataConversionWarning):
+        reg = RNNRegressor(**TINY).fit(X, y)
+    assert reg.n_outputs_ == 1 and reg.predict(X).shape == (40,)

@@ -54,17 +54,30 @@ def test_integer_labels_2d_y_and_score():
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.filterwarnings("ignore:Got `batch_size`")
 def test_class_weight_is_per_step():
+    from skrnn._sequences import validate_sequences
+
     X, y = tagged(40)
+    steps = np.concatenate(y)
+    sw = np.linspace(0.5, 2.0, len(X))
+    lengths = np.array([len(x) for x in X])
+    counts = {c: np.sum(steps == c) for c in ("hi", "lo")}
+    # Each step is weighted by its own label's class weight (times its
+    # sequence's sample weight): exactly what the per-step loss receives.
+    for class_weight, expected in [
+        ({"hi": 3.0}, np.where(steps == "hi", 3.0, 1.0)),
+        ("balanced", np.array([len(steps) / (2 * counts[s]) for s in steps])),
+    ]:
+        tagger = RNNSequenceTagger(**TINY, class_weight=class_weight)
+        seqs = validate_sequences(tagger, X, reset=True)
+        _, row_w, *_ = tagger._prepare_targets(y, seqs, reset=True)
+        np.testing.assert_allclose(row_w, expected)
+        np.testing.assert_allclose(
+            tagger._combine_weights(sw, row_w, seqs.lengths), np.repeat(sw, lengths) * expected
+        )
     full = dict(TINY, batch_size=64)
-    a = RNNSequenceTagger(**full, class_weight={"hi": 3.0}).fit(X, y)
-    # The same as weighting each 'hi' step by 3 through a per-step loss: compare
-    # with a tagger whose data repeats nothing but whose weights we can compute.
-    b = RNNSequenceTagger(**full).fit(X, y)
-    assert not np.allclose(a.coef_, b.coef_)
-    balanced = RNNSequenceTagger(**full, class_weight="balanced").fit(X, y)
-    counts = np.unique(np.concatenate(y), return_counts=True)[1]
-    assert counts[0] != counts[1]  # 'balanced' really reweights here
-    assert not np.allclose(balanced.coef_, b.coef_)
+    plain = RNNSequenceTagger(**full).fit(X, y)
+    weighted = RNNSequenceTagger(**full, class_weight={"hi": 3.0}).fit(X, y)
+    assert not np.allclose(weighted.coef_, plain.coef_)
     with pytest.raises(ValueError, match="class_weight"):
         RNNSequenceTagger(**full, class_weight={"nope": 1.0}).fit(X, y)
 
