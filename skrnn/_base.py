@@ -332,10 +332,7 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
     def _outputs(self, X):
         """Network outputs for X and its Sequences (see ``predict_outputs``)."""
         check_is_fitted(self)
-        seqs = validate_sequences(self, X, reset=False)
-        dtype = self.coef_.dtype
-        if not seqs.is_tokens and seqs.values.dtype != dtype:
-            seqs.values = seqs.values.astype(dtype)
+        seqs = validate_sequences(self, X, reset=False, dtype=self.coef_.dtype)
         layout = layout_for(self._arch)
         theta = self._current_theta(layout)
         network = Network(layout, self._loss, self._per_step)

@@ -199,7 +199,7 @@ def _layout(X):
 # ---------------------------------------------------------------------------
 # 2-D tables and 3-D arrays
 # ---------------------------------------------------------------------------
-def _from_array(estimator, X):
+def _from_array(estimator, X, target_dtype=None):
     """Tables ``(n, T)`` and 3-D arrays ``(n, T, F)``, vectorised."""
     dataframe_like = hasattr(X, "columns") and hasattr(X, "shape")
     arr = X if isinstance(X, np.ndarray) or dataframe_like else np.asarray(X)
@@ -231,7 +231,7 @@ def _from_array(estimator, X):
     # non-numeric objects; finiteness is checked below to name the sequence.
     arr = check_array(
         arr,
-        dtype=(np.float64, np.float32),
+        dtype=(np.float64, np.float32) if target_dtype is None else target_dtype,
         order="C",
         copy=True,
         ensure_all_finite=False,
@@ -330,7 +330,7 @@ def _step_array(seq, i):
     return a
 
 
-def _from_ragged(estimator, X):
+def _from_ragged(estimator, X, target_dtype=None):
     """Containers of sequences: one Python pass, one concatenation."""
     items = X.tolist() if isinstance(X, pd.Series) else list(X)
     n = len(items)
@@ -391,15 +391,18 @@ def _from_ragged(estimator, X):
             f"{np.shape(items[n_step_from])}) while a minimum of 1 is required by "
             f"{_name(estimator)}."
         )
-    f32 = all_f32 if any_nonempty else all_f32_any
-    dtype = np.dtype(np.float32 if f32 else np.float64)
+    if target_dtype is None:
+        f32 = all_f32 if any_nonempty else all_f32_any
+        target_dtype = np.float32 if f32 else np.float64
+    dtype = np.dtype(target_dtype)
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     # One copy of every step into a new C-contiguous array (``out`` fixes the
     # layout: concatenate alone would keep the pieces' Fortran order).
     values = np.empty((int(offsets[-1]), n_step), dtype=dtype)
     if pieces:
-        np.concatenate(pieces, axis=0, out=values, casting="same_kind")
+        # "unsafe" only narrows float64 to a float32 model at predict (dtype given).
+        np.concatenate(pieces, axis=0, out=values, casting="unsafe")
     _check_finite(values, offsets, estimator)
     names_source = first_frame if all_frames else None
     return Sequences(values, offsets, n_step), names_source
@@ -408,7 +411,7 @@ def _from_ragged(estimator, X):
 # ---------------------------------------------------------------------------
 # public entry point
 # ---------------------------------------------------------------------------
-def validate_sequences(estimator, X, *, reset):
+def validate_sequences(estimator, X, *, reset, dtype=None):
     """Validate any accepted X and return it as ``Sequences``.
 
     Parameters
@@ -428,6 +431,10 @@ def validate_sequences(estimator, X, *, reset):
     reset : bool
         True on a first fit (and a first ``partial_fit``); False in predict,
         score, warm ``fit`` and later ``partial_fit`` calls.
+    dtype : {np.float32, np.float64}, default=None
+        Convert dense values to this dtype in the same single copy (predict
+        passes the model's dtype); None keeps float32/float64 as described
+        below.
 
     Returns
     -------
@@ -484,10 +491,10 @@ def validate_sequences(estimator, X, *, reset):
     else:
         layout = _layout(X)
         if layout == "array":
-            seqs, kind, width, names_source = _from_array(estimator, X)
+            seqs, kind, width, names_source = _from_array(estimator, X, dtype)
             n_step = seqs.n_features
         elif layout == "ragged":
-            seqs, names_source = _from_ragged(estimator, X)
+            seqs, names_source = _from_ragged(estimator, X, dtype)
             kind, n_step = "sequences", seqs.n_features
             width = n_step
         else:

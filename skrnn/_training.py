@@ -172,13 +172,13 @@ def _truncated_loss_and_grad(network, theta, batch, alpha, size):
 def train_step(est, network, theta, batch, optimizer):
     """One forward/backward pass and optimizer update; returns (loss, weight total)."""
     size = est.bptt_steps
-    if size is not None and batch.batch_sizes.shape[0] > size:
-        loss, grad = _truncated_loss_and_grad(
-            network, theta, batch, est.alpha, size
-        )
-    else:
-        loss, grad = network.loss_and_grad(theta, batch, est.alpha)
-    with np.errstate(over="ignore", invalid="ignore"):  # reported just below
+    # Overflow shows up as a non-finite loss or gradient, which _check_finite
+    # turns into one clear error; numpy's RuntimeWarnings before it only add noise.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if size is not None and batch.batch_sizes.shape[0] > size:
+            loss, grad = _truncated_loss_and_grad(network, theta, batch, est.alpha, size)
+        else:
+            loss, grad = network.loss_and_grad(theta, batch, est.alpha)
         norm = float(np.sqrt(grad @ grad))
     _check_finite(loss, norm, est)
     if est.max_grad_norm is not None and norm > est.max_grad_norm:

@@ -143,6 +143,7 @@ def test_classifier_on_random_ragged_input(data, model, st_data):
     _assert_unmodified(X, seqs, before)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.DataConversionWarning")  # (n, 1) y
 @SETTINGS
 @given(data=ragged_inputs(), model=tiny_models(), st_data=st.data())
 def test_regressor_on_random_ragged_input(data, model, st_data):
