@@ -13,6 +13,7 @@ The whole network's gradients are checked in test_network.py and test_torch.py.
 import numba
 import numpy as np
 import pytest
+from _gradcheck import numeric_gradient
 from _reference import pack_sequences, run_sequence, to_packed
 
 from skrnn._kernels import _steps
@@ -172,21 +173,6 @@ def test_empty_batch(cell, relu, reverse):
 
 
 # 2. Backward against finite differences ----------------------------------------------
-
-
-def numeric_gradient(loss, a, eps=1e-6):
-    """Central differences of ``loss()`` with respect to the array ``a``, perturbed in place."""
-    grad = np.empty_like(a)
-    flat = a.reshape(-1)  # a view: perturbing flat perturbs a
-    for k in range(flat.shape[0]):
-        old = flat[k]
-        flat[k] = old + eps
-        up = loss()
-        flat[k] = old - eps
-        down = loss()
-        flat[k] = old
-        grad.flat[k] = (up - down) / (2 * eps)
-    return grad
 
 
 def assert_gradient_close(analytic, numeric, name):

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from _gradcheck import numeric_gradient
 
 from skrnn._batching import pack_batch
 from skrnn._network import Network
@@ -49,16 +50,7 @@ def _check_gradient(arch, loss, per_step, seqs, rng, alpha=0.3):
     w = rng.uniform(0.2, 2.0, n_rows)
     batch = pack_batch(seqs, np.arange(seqs.n_samples), y=y, w=w, per_step=per_step)
     _, grad = network.loss_and_grad(theta, batch, alpha)
-    eps = 1e-6
-    numeric = np.empty_like(theta)
-    for i in range(theta.shape[0]):
-        old = theta[i]
-        theta[i] = old + eps
-        up, _ = network.loss_and_grad(theta, batch, alpha)
-        theta[i] = old - eps
-        down, _ = network.loss_and_grad(theta, batch, alpha)
-        theta[i] = old
-        numeric[i] = (up - down) / (2 * eps)
+    numeric = numeric_gradient(lambda: network.loss_and_grad(theta, batch, alpha)[0], theta)
     scale = np.maximum(np.abs(numeric), np.abs(grad)).max()
     np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-7 * max(scale, 1.0))
     assert np.abs(grad).max() > 0

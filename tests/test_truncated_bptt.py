@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from _gradcheck import numeric_gradient
 from sklearn.base import clone
 
 import skrnn._training as training
@@ -57,15 +58,9 @@ def test_gradient_with_nonzero_initial_states(cell, per_step):
     init = [[(rng.normal(size=(seqs.n_samples, h)), rng.normal(size=(seqs.n_samples, h)))]
             for h in (3, 2)]
     _, grad, _ = network.chunk_loss_and_grad(theta, batch, 0.2, init, 7.0)
-    eps, numeric = 1e-6, np.empty_like(theta)
-    for i in range(theta.size):
-        old = theta[i]
-        theta[i] = old + eps
-        up = network.chunk_loss_and_grad(theta, batch, 0.2, init, 7.0)[0]
-        theta[i] = old - eps
-        down = network.chunk_loss_and_grad(theta, batch, 0.2, init, 7.0)[0]
-        theta[i] = old
-        numeric[i] = (up - down) / (2 * eps)
+    numeric = numeric_gradient(
+        lambda: network.chunk_loss_and_grad(theta, batch, 0.2, init, 7.0)[0], theta
+    )
     np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
 
 
