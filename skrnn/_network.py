@@ -14,47 +14,96 @@ from ._kernels._optim import axpy
 from ._kernels._output import binary_log_loss, softmax_cross_entropy, squared_error
 from ._kernels._packing import previous_rows, step_starts
 from ._kernels._rnn import rnn_backward, rnn_forward
+from ._threads import run_shards
 
 __all__ = ["Network", "LOSSES"]
 
 LOSSES = ("binary", "multiclass", "squared")
 
 
-def _layer_forward(cell, relu, xproj, batch_sizes, w_hh, b_hh, h0, c0, reverse):
+def _layer_forward(cell, relu, xproj, batch_sizes, shards, w_hh, b_hh, h0, c0, reverse):
     n_rows = xproj.shape[0]
     hidden = w_hh.shape[1]
     h = np.empty((n_rows, hidden), dtype=xproj.dtype)
     if cell == "rnn":
-        rnn_forward(xproj, batch_sizes, w_hh, b_hh, h0, reverse, relu, h)
-        return h, ()
-    if cell == "lstm":
+        state = ()
+
+        def shard(k):
+            rnn_forward(xproj, batch_sizes, shards[k], shards[k + 1], w_hh, b_hh, h0, reverse,
+                        relu, h)
+    elif cell == "lstm":
         c = np.empty_like(h)
         gates = np.empty_like(xproj)
-        lstm_forward(xproj, batch_sizes, w_hh, b_hh, h0, c0, reverse, h, c, gates)
-        return h, (c, gates)
-    gates = np.empty_like(xproj)
-    hn = np.empty_like(h)
-    gru_forward(xproj, batch_sizes, w_hh, b_hh, h0, reverse, h, gates, hn)
-    return h, (gates, hn)
+        state = (c, gates)
+
+        def shard(k):
+            lstm_forward(xproj, batch_sizes, shards[k], shards[k + 1], w_hh, b_hh, h0, c0,
+                         reverse, h, c, gates)
+    else:
+        gates = np.empty_like(xproj)
+        hn = np.empty_like(h)
+        state = (gates, hn)
+
+        def shard(k):
+            gru_forward(xproj, batch_sizes, shards[k], shards[k + 1], w_hh, b_hh, h0, reverse,
+                        h, gates, hn)
+    run_shards(shard, len(shards) - 1)
+    return h, state
 
 
-def _layer_backward(cell, relu, dh, batch_sizes, h, state, h0, c0, w_hh, reverse):
+def _layer_backward(cell, relu, dh, batch_sizes, shards, h, state, h0, c0, w_hh, reverse):
     """Return (dxproj, dhproj): gradients w.r.t. input- and state-side pre-activations.
 
     Gradients stop at the initial states ``h0``/``c0`` (truncated BPTT).
     """
     dxproj = np.empty((dh.shape[0], w_hh.shape[0]), dtype=dh.dtype)
+    dhproj = dxproj
     if cell == "rnn":
-        rnn_backward(dh, batch_sizes, h, w_hh, reverse, relu, dxproj)
-        return dxproj, dxproj
-    if cell == "lstm":
+
+        def shard(k):
+            rnn_backward(dh, batch_sizes, shards[k], shards[k + 1], h, w_hh, reverse, relu,
+                         dxproj)
+    elif cell == "lstm":
         c, gates = state
-        lstm_backward(dh, batch_sizes, h, c, gates, c0, w_hh, reverse, dxproj)
-        return dxproj, dxproj
-    gates, hn = state
-    dhproj = np.empty_like(dxproj)
-    gru_backward(dh, batch_sizes, h, gates, hn, h0, w_hh, reverse, dxproj, dhproj)
+
+        def shard(k):
+            lstm_backward(dh, batch_sizes, shards[k], shards[k + 1], h, c, gates, c0, w_hh,
+                          reverse, dxproj)
+    else:
+        gates, hn = state
+        dhproj = np.empty_like(dxproj)
+
+        def shard(k):
+            gru_backward(dh, batch_sizes, shards[k], shards[k + 1], h, gates, hn, h0, w_hh,
+                         reverse, dxproj, dhproj)
+    run_shards(shard, len(shards) - 1)
     return dxproj, dhproj
+
+
+# GEMMs of at least this many flops run as two row blocks side by side; the
+# split depends on the shapes only, so results do not depend on the threads.
+SPLIT_GEMM_FLOPS = 8e6
+_SPLIT_MIN_ROWS = 64
+
+
+def _matmul(a, b, out, accumulate=False):
+    """``out = a @ b`` (``out += a @ b`` if ``accumulate``), two row blocks in parallel when large.
+
+    ``a`` may be a transposed view (``dxproj.T``): its row blocks are then
+    strided views that BLAS reads in place.
+    """
+    m = a.shape[0]
+    parts = 2 if m >= _SPLIT_MIN_ROWS and 2.0 * m * a.shape[1] * b.shape[1] >= SPLIT_GEMM_FLOPS else 1
+    bounds = [0, m // 2, m] if parts == 2 else [0, m]
+
+    def block(k):
+        lo, hi = bounds[k], bounds[k + 1]
+        if accumulate:
+            out[lo:hi] += a[lo:hi] @ b
+        else:
+            np.matmul(a[lo:hi], b, out=out[lo:hi])
+
+    run_shards(block, parts)
 
 
 def _previous_states(h, batch_sizes, reverse, h0):
@@ -112,17 +161,18 @@ class Network:
         self.per_step = per_step
 
     # -- forward ------------------------------------------------------------
-    def forward(self, theta, batch, init=None):
+    def forward(self, theta, batch, init=None, final_states=True):
         """Logits ``(B, n_outputs)`` in sorted order, or ``(N, n_outputs)`` packed.
 
         ``init``: initial states from ``final_states`` of a previous chunk of
         the same sequences (zeros if None).  Returns ``(logits, states)``
-        where ``states`` are each sequence's states after its last step here.
+        where ``states`` are each sequence's states after its last step here
+        (None unless ``final_states``).
         """
         p = self.layout.unpack(theta)
         init = self._initial_states(init, batch, p["coef"].dtype)
         logits, cache = self._forward(p, batch, keep=False, init=init)
-        return logits, self._final_states(cache, batch, init)
+        return logits, self._final_states(cache, batch, init) if final_states else None
 
     def _initial_states(self, init, batch, dtype):
         """Per layer and direction ``(h0, c0)`` of shape (B, H), zeros by default."""
@@ -171,7 +221,8 @@ class Network:
                     xproj = np.empty((n_rows, arch.n_gates * hidden), dtype=dtype)
                     gather_rows(p[key + "weight_ih_T"], x, p[key + "bias_ih"], xproj)
                 else:
-                    xproj = inp @ p[key + "weight_ih"].T
+                    xproj = np.empty((n_rows, arch.n_gates * hidden), dtype=dtype)
+                    _matmul(inp, p[key + "weight_ih"].T, xproj)
                     xproj += p[key + "bias_ih"]
                 h0, c0 = init[layer][d]
                 h, state = _layer_forward(
@@ -179,6 +230,7 @@ class Network:
                     arch.relu,
                     xproj,
                     batch.batch_sizes,
+                    batch.shards,
                     p[key + "weight_hh"],
                     p[key + "bias_hh"],
                     h0,
@@ -286,6 +338,7 @@ class Network:
                     arch.relu,
                     dh[d],
                     batch.batch_sizes,
+                    batch.shards,
                     outs[d],
                     states[d],
                     h0,
@@ -294,15 +347,15 @@ class Network:
                     reverse,
                 )
                 h_prev = _previous_states(outs[d], batch.batch_sizes, reverse, h0)
-                g[key + "weight_hh"][...] = dhproj.T @ h_prev
+                _matmul(dhproj.T, h_prev, g[key + "weight_hh"])
                 g[key + "bias_hh"][...] = dhproj.sum(axis=0)
                 g[key + "bias_ih"][...] = dxproj.sum(axis=0)
                 if layer == 0 and arch.gathers_weight_ih:
                     scatter_add_rows(dxproj, batch.x, g[key + "weight_ih_T"])
                 else:
-                    g[key + "weight_ih"][...] = dxproj.T @ inp
+                    _matmul(dxproj.T, inp, g[key + "weight_ih"])
                 if needs_dinp:
-                    dinp += dxproj @ p[key + "weight_ih"]
+                    _matmul(dxproj, p[key + "weight_ih"], dinp, accumulate=True)
             if layer > 0:
                 below = arch.hidden_sizes[layer - 1]
                 dh = [

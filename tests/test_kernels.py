@@ -55,36 +55,62 @@ def garbage(shape, dtype):
     return np.full(shape, np.nan, dtype=dtype)
 
 
-def forward(cell, relu, xproj, batch_sizes, w_hh, b_hh, h0, c0, reverse):
-    """Run a forward kernel into fresh outputs: ``(h_all, state)``."""
+def whole_batch(batch_sizes):
+    """One shard holding every sequence."""
+    return [0, int(batch_sizes[0]) if batch_sizes.shape[0] else 0]
+
+
+def make_shards(kind, batch_sizes):
+    """Shard boundaries: one shard, one per sequence, or uneven with an empty shard."""
+    n_live = whole_batch(batch_sizes)[1]
+    if kind == "one":
+        return [0, n_live]
+    if kind == "each":
+        return list(range(n_live + 1))
+    return [0, 0, min(1, n_live), n_live]
+
+
+SHARDINGS = pytest.mark.parametrize("sharding", ["one", "each", "uneven"])
+
+
+def forward(cell, relu, xproj, batch_sizes, w_hh, b_hh, h0, c0, reverse, shards=None):
+    """Run a forward kernel, shard by shard, into fresh outputs: ``(h_all, state)``."""
     n_rows, dtype = xproj.shape[0], xproj.dtype
+    shards = whole_batch(batch_sizes) if shards is None else shards
     h_all = garbage((n_rows, HIDDEN), dtype)
-    if cell == "rnn":
-        rnn_forward(xproj, batch_sizes, w_hh, b_hh, h0, reverse, relu, h_all)
-        return h_all, {}
     gates_all = garbage(xproj.shape, dtype)
-    if cell == "lstm":
-        c_all = garbage((n_rows, HIDDEN), dtype)
-        lstm_forward(xproj, batch_sizes, w_hh, b_hh, h0, c0, reverse, h_all, c_all, gates_all)
-        return h_all, {"c": c_all, "gates": gates_all}
+    c_all = garbage((n_rows, HIDDEN), dtype)
     hn_all = garbage((n_rows, HIDDEN), dtype)
-    gru_forward(xproj, batch_sizes, w_hh, b_hh, h0, reverse, h_all, gates_all, hn_all)
+    for lo, hi in zip(shards[:-1], shards[1:]):
+        if cell == "rnn":
+            rnn_forward(xproj, batch_sizes, lo, hi, w_hh, b_hh, h0, reverse, relu, h_all)
+        elif cell == "lstm":
+            lstm_forward(xproj, batch_sizes, lo, hi, w_hh, b_hh, h0, c0, reverse, h_all, c_all,
+                         gates_all)
+        else:
+            gru_forward(xproj, batch_sizes, lo, hi, w_hh, b_hh, h0, reverse, h_all, gates_all,
+                        hn_all)
+    if cell == "rnn":
+        return h_all, {}
+    if cell == "lstm":
+        return h_all, {"c": c_all, "gates": gates_all}
     return h_all, {"gates": gates_all, "hn": hn_all}
 
 
-def backward(cell, relu, dh_all, batch_sizes, h_all, state, h0, c0, w_hh, reverse):
-    """Run a backward kernel into fresh outputs: ``(dxproj, dhproj)``."""
+def backward(cell, relu, dh_all, batch_sizes, h_all, state, h0, c0, w_hh, reverse, shards=None):
+    """Run a backward kernel, shard by shard, into fresh outputs: ``(dxproj, dhproj)``."""
+    shards = whole_batch(batch_sizes) if shards is None else shards
     dxproj = garbage((h_all.shape[0], w_hh.shape[0]), h_all.dtype)
-    if cell == "rnn":
-        rnn_backward(dh_all, batch_sizes, h_all, w_hh, reverse, relu, dxproj)
-        return dxproj, dxproj
-    if cell == "lstm":
-        lstm_backward(dh_all, batch_sizes, h_all, state["c"], state["gates"], c0, w_hh,
-                      reverse, dxproj)
-        return dxproj, dxproj
-    dhproj = garbage(dxproj.shape, dxproj.dtype)
-    gru_backward(dh_all, batch_sizes, h_all, state["gates"], state["hn"], h0, w_hh, reverse,
-                 dxproj, dhproj)
+    dhproj = garbage(dxproj.shape, dxproj.dtype) if cell == "gru" else dxproj
+    for lo, hi in zip(shards[:-1], shards[1:]):
+        if cell == "rnn":
+            rnn_backward(dh_all, batch_sizes, lo, hi, h_all, w_hh, reverse, relu, dxproj)
+        elif cell == "lstm":
+            lstm_backward(dh_all, batch_sizes, lo, hi, h_all, state["c"], state["gates"], c0,
+                          w_hh, reverse, dxproj)
+        else:
+            gru_backward(dh_all, batch_sizes, lo, hi, h_all, state["gates"], state["hn"], h0,
+                         w_hh, reverse, dxproj, dhproj)
     return dxproj, dhproj
 
 
@@ -126,11 +152,13 @@ def assert_all_finite(*arrays):
 @pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 1e-5)],
                          ids=["float64", "float32"])
 @pytest.mark.parametrize("lengths", LENGTHS.values(), ids=LENGTHS.keys())
-def test_forward_matches_reference(cell, relu, reverse, dtype, tol, lengths):
+@SHARDINGS
+def test_forward_matches_reference(cell, relu, reverse, dtype, tol, lengths, sharding):
     weights, seqs, h0, c0 = make_case(cell, lengths, dtype)
     batch, xproj, h0s, c0s = kernel_inputs(weights, seqs, h0, c0)
     h_all, state = forward(cell, relu, xproj, batch.batch_sizes, weights["w_hh"],
-                           weights["b_hh"], h0s, c0s, reverse)
+                           weights["b_hh"], h0s, c0s, reverse,
+                           make_shards(sharding, batch.batch_sizes))
     assert h_all.dtype == dtype
     assert_all_finite(h_all, *state.values())
 
@@ -185,20 +213,23 @@ def assert_gradient_close(analytic, numeric, name):
 @PER_CELL
 @DIRECTIONS
 @pytest.mark.parametrize("initial_state", [False, True], ids=["zero-init", "given-init"])
-def test_backward_matches_finite_differences(cell, relu, reverse, initial_state):
+@SHARDINGS
+def test_backward_matches_finite_differences(cell, relu, reverse, initial_state, sharding):
     weights, seqs, h0, c0 = make_case(cell, [4, 2, 0, 4, 1], np.float64, seed=1,
                                       initial_state=initial_state)
     batch, xproj, h0s, c0s = kernel_inputs(weights, seqs, h0, c0)
     bsz, w_hh, b_hh = batch.batch_sizes, weights["w_hh"], weights["b_hh"]
+    shards = make_shards(sharding, bsz)
     weight = np.random.default_rng(2).normal(size=(xproj.shape[0], HIDDEN))
 
     def loss():  # L = sum(G * h_all); the initial states are constants
-        h_all, _ = forward(cell, relu, xproj, bsz, w_hh, b_hh, h0s, c0s, reverse)
+        h_all, _ = forward(cell, relu, xproj, bsz, w_hh, b_hh, h0s, c0s, reverse, shards)
         return np.sum(weight * h_all)
 
-    h_all, state = forward(cell, relu, xproj, bsz, w_hh, b_hh, h0s, c0s, reverse)
+    h_all, state = forward(cell, relu, xproj, bsz, w_hh, b_hh, h0s, c0s, reverse, shards)
     dh_all = weight.copy()
-    dxproj, dhproj = backward(cell, relu, dh_all, bsz, h_all, state, h0s, c0s, w_hh, reverse)
+    dxproj, dhproj = backward(cell, relu, dh_all, bsz, h_all, state, h0s, c0s, w_hh, reverse,
+                              shards)
     np.testing.assert_array_equal(dh_all, weight)  # read-only input
     assert_all_finite(dxproj, dhproj)
     if cell != "gru":

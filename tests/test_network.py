@@ -2,7 +2,8 @@
 
 Tiny float64 networks on one ragged batch (lengths differ, one sequence has
 zero steps), over every cell x depth x direction x head x loss, with L2 and
-sample weights; plus token input with and without an embedding.
+sample weights; plus token input with and without an embedding.  Each check
+runs on whole and on sharded batches (docs/internals.md, "Shards").
 """
 
 import itertools
@@ -12,11 +13,23 @@ import numpy as np
 import pytest
 from _gradcheck import numeric_gradient
 
+from skrnn import _batching, _network
 from skrnn._batching import pack_batch
 from skrnn._network import Network
 from skrnn._params import Architecture, Layout
 
 LENGTHS = [4, 2, 0, 3, 1]
+
+
+@pytest.fixture(autouse=True, params=["whole", "sharded"])
+def sharding(request, monkeypatch):
+    """Every check runs twice: batches as one shard, and split as finely as possible
+    (one sequence per shard, every GEMM in two row blocks on two threads)."""
+    if request.param == "sharded":
+        monkeypatch.setattr(_batching, "SHARD_SEQUENCES", 1)
+        monkeypatch.setattr(_network, "SPLIT_GEMM_FLOPS", 0)
+        monkeypatch.setattr(_network, "_SPLIT_MIN_ROWS", 2)
+    return request.param
 
 
 def _sequences(rng, n_features, tokens=False, vocab=7):

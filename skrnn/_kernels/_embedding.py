@@ -9,7 +9,7 @@ gradient touches only the rows of the tokens in the batch.
 import numba
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def gather_rows(table, ids, bias, out):
     """``out[r] = table[ids[r]] + bias`` for every row ``r``."""
     width = table.shape[1]
@@ -19,7 +19,7 @@ def gather_rows(table, ids, bias, out):
             out[r, j] = table[src, j] + bias[j]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def scatter_add_rows(src, ids, table):
     """``table[ids[r]] += src[r]`` for every row ``r`` (repeated ids accumulate)."""
     width = src.shape[1]

@@ -12,30 +12,30 @@ import numpy as np
 
 from ._activations import dsigmoid, dtanh, sigmoid, tanh
 from ._packing import step_starts
-from ._steps import hh_backward, hh_forward, previous_block, step_at
+from ._steps import hh_backward, hh_forward, shard_step, step_at
 
-@numba.njit(cache=True, error_model="numpy")
-def gru_forward(xproj, batch_sizes, w_hh, b_hh, h0, reverse, h_all, gates_all, hn_all):
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def gru_forward(xproj, batch_sizes, lo, hi, w_hh, b_hh, h0, reverse, h_all, gates_all, hn_all):
     n_steps = batch_sizes.shape[0]
     hidden = w_hh.shape[1]
     starts = step_starts(batch_sizes)
     one = xproj.dtype.type(1.0)
     # W_hh h_prev + b_hh of the step; unlike the LSTM it cannot be summed
     # with xproj up front, because r scales only its n block.
-    hproj = np.empty((batch_sizes[0] if n_steps > 0 else 0, 3 * hidden), dtype=xproj.dtype)
+    hproj = np.empty((hi - lo, 3 * hidden), dtype=xproj.dtype)
     for s in range(n_steps):
         t = step_at(s, n_steps, reverse)
-        r0 = starts[t]
-        bs = batch_sizes[t]
-        p0, n_prev = previous_block(t, batch_sizes, starts, reverse)
+        r0, bs, p0, n_prev = shard_step(t, batch_sizes, starts, reverse, lo, hi)
+        if bs <= 0:
+            continue
         # Sequences past n_prev start at this step, from h0.
         hh_forward(h_all[p0 : p0 + n_prev], w_hh, b_hh, hproj[:n_prev])
-        hh_forward(h0[n_prev:bs], w_hh, b_hh, hproj[n_prev:bs])
+        hh_forward(h0[lo + n_prev : lo + bs], w_hh, b_hh, hproj[n_prev:bs])
         for b in range(bs):
             x_row = xproj[r0 + b]
             hp_row = hproj[b]
             gates = gates_all[r0 + b]
-            h_prev = h_all[p0 + b] if b < n_prev else h0[b]
+            h_prev = h_all[p0 + b] if b < n_prev else h0[lo + b]
             h_row = h_all[r0 + b]
             hn_row = hn_all[r0 + b]
             for j in range(hidden):
@@ -50,13 +50,13 @@ def gru_forward(xproj, batch_sizes, w_hh, b_hh, h0, reverse, h_all, gates_all, h
                 h_row[j] = (one - z) * n + z * h_prev[j]
 
 
-@numba.njit(cache=True, error_model="numpy")
-def gru_backward(dh_all, batch_sizes, h_all, gates_all, hn_all, h0, w_hh, reverse, dxproj, dhproj):
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def gru_backward(dh_all, batch_sizes, lo, hi, h_all, gates_all, hn_all, h0, w_hh, reverse, dxproj, dhproj):
     n_steps = batch_sizes.shape[0]
     hidden = w_hh.shape[1]
     starts = step_starts(batch_sizes)
     one = dxproj.dtype.type(1.0)
-    max_batch = batch_sizes[0] if n_steps > 0 else 0
+    max_batch = hi - lo
     # carry[b] = dL/dh of sorted sequence b flowing back from the step handled
     # just before (the later one in the direction's own time order).
     carry = np.zeros((max_batch, hidden), dtype=dxproj.dtype)
@@ -66,14 +66,14 @@ def gru_backward(dh_all, batch_sizes, h_all, gates_all, hn_all, h0, w_hh, revers
     n_carry = 0
     for s in range(n_steps):
         t = step_at(s, n_steps, not reverse)
-        r0 = starts[t]
-        bs = batch_sizes[t]
-        p0, n_prev = previous_block(t, batch_sizes, starts, reverse)
+        r0, bs, p0, n_prev = shard_step(t, batch_sizes, starts, reverse, lo, hi)
+        if bs <= 0:
+            continue
         for b in range(bs):
             dh_row = dh_all[r0 + b]
             gates = gates_all[r0 + b]
             hn_row = hn_all[r0 + b]
-            h_prev = h_all[p0 + b] if b < n_prev else h0[b]
+            h_prev = h_all[p0 + b] if b < n_prev else h0[lo + b]
             dx = dxproj[r0 + b]
             dhp = dhproj[r0 + b]
             for j in range(hidden):

@@ -11,25 +11,25 @@ import numpy as np
 
 from ._activations import dsigmoid, dtanh, sigmoid, tanh
 from ._packing import step_starts
-from ._steps import hh_backward, hh_forward, previous_block, step_at
+from ._steps import hh_backward, hh_forward, shard_step, step_at
 
-@numba.njit(cache=True, error_model="numpy")
-def lstm_forward(xproj, batch_sizes, w_hh, b_hh, h0, c0, reverse, h_all, c_all, gates_all):
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def lstm_forward(xproj, batch_sizes, lo, hi, w_hh, b_hh, h0, c0, reverse, h_all, c_all, gates_all):
     n_steps = batch_sizes.shape[0]
     hidden = w_hh.shape[1]
     starts = step_starts(batch_sizes)
     # Pre-activations go to a scratch buffer and activations to gates_all:
     # reading and writing one array at four gate offsets kept LLVM from
     # vectorising the gate loop (it cannot prove the offsets never collide).
-    pre = np.empty((batch_sizes[0] if n_steps > 0 else 0, 4 * hidden), dtype=xproj.dtype)
+    pre = np.empty((hi - lo, 4 * hidden), dtype=xproj.dtype)
     for s in range(n_steps):
         t = step_at(s, n_steps, reverse)
-        r0 = starts[t]
-        bs = batch_sizes[t]
-        p0, n_prev = previous_block(t, batch_sizes, starts, reverse)
+        r0, bs, p0, n_prev = shard_step(t, batch_sizes, starts, reverse, lo, hi)
+        if bs <= 0:
+            continue
         # Sequences past n_prev start at this step, from (h0, c0).
         hh_forward(h_all[p0 : p0 + n_prev], w_hh, b_hh, pre[:n_prev])
-        hh_forward(h0[n_prev:bs], w_hh, b_hh, pre[n_prev:bs])
+        hh_forward(h0[lo + n_prev : lo + bs], w_hh, b_hh, pre[n_prev:bs])
         for b in range(bs):
             x_row = xproj[r0 + b]
             for k in range(4 * hidden):
@@ -48,19 +48,19 @@ def lstm_forward(xproj, batch_sizes, w_hh, b_hh, h0, c0, reverse, h_all, c_all, 
                 gates[2 * hidden + j] = g
                 gates[3 * hidden + j] = o
                 c_row[j] = i * g
-            c_prev = c_all[p0 + b] if b < n_prev else c0[b]
+            c_prev = c_all[p0 + b] if b < n_prev else c0[lo + b]
             for j in range(hidden):
                 c_row[j] += gates[hidden + j] * c_prev[j]
             for j in range(hidden):
                 h_row[j] = gates[3 * hidden + j] * tanh(c_row[j])
 
 
-@numba.njit(cache=True, error_model="numpy")
-def lstm_backward(dh_all, batch_sizes, h_all, c_all, gates_all, c0, w_hh, reverse, dxproj):
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def lstm_backward(dh_all, batch_sizes, lo, hi, h_all, c_all, gates_all, c0, w_hh, reverse, dxproj):
     n_steps = batch_sizes.shape[0]
     hidden = w_hh.shape[1]
     starts = step_starts(batch_sizes)
-    max_batch = batch_sizes[0] if n_steps > 0 else 0
+    max_batch = hi - lo
     # carry_h[b], carry_c[b] = dL/dh, dL/dc of sorted sequence b flowing back
     # from the step handled just before (the later one in the direction's
     # own time order).
@@ -71,9 +71,9 @@ def lstm_backward(dh_all, batch_sizes, h_all, c_all, gates_all, c0, w_hh, revers
     n_carry = 0
     for s in range(n_steps):
         t = step_at(s, n_steps, not reverse)
-        r0 = starts[t]
-        bs = batch_sizes[t]
-        p0, n_prev = previous_block(t, batch_sizes, starts, reverse)
+        r0, bs, p0, n_prev = shard_step(t, batch_sizes, starts, reverse, lo, hi)
+        if bs <= 0:
+            continue
         for b in range(bs):
             # Branches per row, not per unit, and separate input/output arrays,
             # so each j loop vectorises.
@@ -101,7 +101,7 @@ def lstm_backward(dh_all, batch_sizes, h_all, c_all, gates_all, c0, w_hh, revers
                 g = gates[2 * hidden + j]
                 dx[j] = dc[j] * g * dsigmoid(i)
                 dx[2 * hidden + j] = dc[j] * i * dtanh(g)
-            c_prev = c_all[p0 + b] if b < n_prev else c0[b]
+            c_prev = c_all[p0 + b] if b < n_prev else c0[lo + b]
             for j in range(hidden):
                 f = gates[hidden + j]
                 dx[hidden + j] = dc[j] * c_prev[j] * dsigmoid(f)

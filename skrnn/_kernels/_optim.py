@@ -4,7 +4,7 @@ import numba
 import numpy as np
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def adam_update(theta, grad, m, v, lr, beta1, beta2, eps):
     """One Adam step; ``lr`` already carries the bias correction (as sklearn's Adam)."""
     b1 = theta.dtype.type(beta1)
@@ -19,7 +19,7 @@ def adam_update(theta, grad, m, v, lr, beta1, beta2, eps):
         theta[i] -= lr_ * m[i] / (np.sqrt(v[i]) + eps_)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def sgd_momentum_update(theta, grad, velocity, lr, momentum, nesterov):
     """One SGD step with (Nesterov) momentum, in sklearn's SGDOptimizer form."""
     lr_ = theta.dtype.type(lr)
@@ -32,7 +32,7 @@ def sgd_momentum_update(theta, grad, velocity, lr, momentum, nesterov):
             theta[i] += velocity[i]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def axpy(a, x, y):
     """``y += a * x`` in place (the L2 term's gradient)."""
     a_ = y.dtype.type(a)

@@ -9,7 +9,7 @@ import numba
 import numpy as np
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def binary_log_loss(z, y, w, dz):
     """Sigmoid + binary cross-entropy on one logit per row.
 
@@ -47,7 +47,7 @@ def _softmax_row(z, i, out):
     return m + np.log(s)
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def softmax_cross_entropy(z, y, w, dz):
     """Softmax + cross-entropy; ``z``, ``dz``: (n, K); ``y``: int64 class index (n,)."""
     total = 0.0
@@ -61,7 +61,7 @@ def softmax_cross_entropy(z, y, w, dz):
     return total
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def squared_error(z, y, w, dz):
     """Half squared error averaged over outputs (MLPRegressor's loss); (n, O)."""
     total = 0.0
@@ -78,7 +78,7 @@ def squared_error(z, y, w, dz):
     return total
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def sigmoid(z, out):
     """Numerically stable logistic function, elementwise on a 1-D array."""
     one = z.dtype.type(1.0)
@@ -90,7 +90,7 @@ def sigmoid(z, out):
             out[i] = e / (one + e)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def softmax(z, out):
     """Row-wise softmax of a 2-D array, shifted by the row maximum."""
     for i in range(z.shape[0]):

@@ -12,7 +12,7 @@ import numba
 import numpy as np
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def step_starts(batch_sizes):
     """Exclusive cumulative sum of ``batch_sizes`` (first row of each step)."""
     starts = np.empty(batch_sizes.shape[0], dtype=np.int64)
@@ -23,7 +23,7 @@ def step_starts(batch_sizes):
     return starts
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def pack_rows(offsets, order, batch_sizes):
     """Source row (in the ragged ``values``) of every packed row.
 
@@ -42,7 +42,7 @@ def pack_rows(offsets, order, batch_sizes):
     return rows
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def previous_rows(batch_sizes, reverse):
     """Packed row of the state each row's step starts from, -1 for the zero state.
 

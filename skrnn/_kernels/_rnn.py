@@ -11,23 +11,23 @@ import numpy as np
 from ._activations import drelu, dtanh, tanh
 from ._activations import relu as relu_act
 from ._packing import step_starts
-from ._steps import hh_backward, hh_forward, previous_block, step_at
+from ._steps import hh_backward, hh_forward, shard_step, step_at
 
-@numba.njit(cache=True, error_model="numpy")
-def rnn_forward(xproj, batch_sizes, w_hh, b_hh, h0, reverse, relu, h_all):
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def rnn_forward(xproj, batch_sizes, lo, hi, w_hh, b_hh, h0, reverse, relu, h_all):
     n_steps = batch_sizes.shape[0]
     hidden = w_hh.shape[1]
     starts = step_starts(batch_sizes)
     for s in range(n_steps):
         t = step_at(s, n_steps, reverse)
-        r0 = starts[t]
-        bs = batch_sizes[t]
-        p0, n_prev = previous_block(t, batch_sizes, starts, reverse)
+        r0, bs, p0, n_prev = shard_step(t, batch_sizes, starts, reverse, lo, hi)
+        if bs <= 0:
+            continue
         # Pre-activations go straight into this step's rows of h_all: the
         # previous block belongs to another step, so source and target never
         # overlap.  Sequences past n_prev start here, from h0.
         hh_forward(h_all[p0 : p0 + n_prev], w_hh, b_hh, h_all[r0 : r0 + n_prev])
-        hh_forward(h0[n_prev:bs], w_hh, b_hh, h_all[r0 + n_prev : r0 + bs])
+        hh_forward(h0[lo + n_prev : lo + bs], w_hh, b_hh, h_all[r0 + n_prev : r0 + bs])
         for b in range(bs):
             h_row = h_all[r0 + b]
             x_row = xproj[r0 + b]
@@ -40,20 +40,21 @@ def rnn_forward(xproj, batch_sizes, w_hh, b_hh, h0, reverse, relu, h_all):
                     h_row[j] = tanh(h_row[j] + x_row[j])
 
 
-@numba.njit(cache=True, error_model="numpy")
-def rnn_backward(dh_all, batch_sizes, h_all, w_hh, reverse, relu, dxproj):
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def rnn_backward(dh_all, batch_sizes, lo, hi, h_all, w_hh, reverse, relu, dxproj):
     n_steps = batch_sizes.shape[0]
     hidden = w_hh.shape[1]
     starts = step_starts(batch_sizes)
-    max_batch = batch_sizes[0] if n_steps > 0 else 0
+    max_batch = hi - lo
     # carry[b] = dL/dh of sorted sequence b flowing back from the step handled
     # just before (the later one in the direction's own time order).
     carry = np.zeros((max_batch, hidden), dtype=dxproj.dtype)
     n_carry = 0
     for s in range(n_steps):
         t = step_at(s, n_steps, not reverse)
-        r0 = starts[t]
-        bs = batch_sizes[t]
+        r0, bs, _, n_prev = shard_step(t, batch_sizes, starts, reverse, lo, hi)
+        if bs <= 0:
+            continue
         for b in range(bs):
             dx = dxproj[r0 + b]
             dh_row = dh_all[r0 + b]
@@ -71,6 +72,5 @@ def rnn_backward(dh_all, batch_sizes, h_all, w_hh, reverse, relu, dxproj):
                 for j in range(hidden):
                     dx[j] *= dtanh(h_row[j])
         # Sequences that started from h0 pass nothing on: gradients stop there.
-        _, n_prev = previous_block(t, batch_sizes, starts, reverse)
         hh_backward(dxproj[r0 : r0 + n_prev], w_hh, carry[:n_prev])
         n_carry = n_prev

@@ -2,7 +2,9 @@
 
 Shared by the cell kernels: for step ``t`` of the forward or reverse
 direction, which packed rows hold the previous state, and how many of the
-step's sequences have one (the live prefix of the batch).
+step's sequences have one (the live prefix of the batch).  Each kernel call
+runs one shard: a range ``lo:hi`` of sorted sequences (docs/internals.md,
+"Shards").
 """
 
 import numba
@@ -33,7 +35,24 @@ def previous_block(t, batch_sizes, starts, reverse):
     return starts[t + 1], batch_sizes[t + 1]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
+def shard_step(t, batch_sizes, starts, reverse, lo, hi):
+    """Rows of step ``t`` that belong to the shard of sorted sequences ``lo:hi``.
+
+    Returns ``(r0, bs, p0, n_prev)``: the shard's rows of step ``t`` are
+    ``r0 : r0 + bs`` (``bs <= 0``: none), the first ``n_prev`` of them
+    continue from rows ``p0 : p0 + n_prev`` and the rest start from the
+    initial state of sequences ``lo + n_prev : lo + bs``.  A shard's
+    recurrence never reads another shard's rows, so shards can run in
+    parallel.
+    """
+    r0 = starts[t] + lo
+    bs = min(batch_sizes[t], hi) - lo
+    p0, n_prev = previous_block(t, batch_sizes, starts, reverse)
+    return r0, bs, p0 + lo, min(max(n_prev, lo), hi) - lo
+
+
+@numba.njit(cache=True, nogil=True)
 def hh_forward(h_prev, w_hh, b_hh, out):
     """``out = h_prev @ w_hh.T + b_hh`` over one block of live sequences.
 
@@ -48,7 +67,7 @@ def hh_forward(h_prev, w_hh, b_hh, out):
             out[b, k] += b_hh[k]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def hh_backward(dpre, w_hh, out):
     """``out = dpre @ w_hh``: the gradient reaching ``h_prev`` through ``W_hh``."""
     if dpre.shape[0] == 0:

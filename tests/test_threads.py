@@ -1,0 +1,86 @@
+"""Shards of a batch and the threads that run them (skrnn/_threads.py, docs/internals.md)."""
+
+import multiprocessing
+import sys
+
+import numpy as np
+import pytest
+
+from skrnn import RNNClassifier
+from skrnn._batching import SHARD_SEQUENCES, shard_bounds
+from skrnn._threads import run_shards, single_threaded_blas
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_shards_cover_the_live_sequences_in_balanced_ranges(seed):
+    rng = np.random.RandomState(seed)
+    n = rng.randint(1, 300)
+    lengths = np.sort(rng.randint(0, 120, n))[::-1]
+    bounds = shard_bounds(lengths)
+    n_live = np.count_nonzero(lengths)
+    assert bounds[0] == 0 and bounds[-1] == n_live
+    assert np.all(np.diff(bounds) > 0) or n_live == 0
+    n_shards = len(bounds) - 1
+    assert n_shards == max(1, min(n_live // SHARD_SEQUENCES, 16)) or n_live == 0
+    if n_shards > 1:
+        work = [lengths[a:b].sum() for a, b in zip(bounds[:-1], bounds[1:])]
+        # Each shard is within one sequence of an equal share of the steps.
+        assert max(work) - min(work) <= 2 * lengths.max()
+
+
+def test_shards_depend_on_the_lengths_only():
+    lengths = np.full(100, 7)
+    np.testing.assert_array_equal(shard_bounds(lengths), shard_bounds(lengths.copy()))
+    assert shard_bounds(np.full(SHARD_SEQUENCES - 1, 5)).tolist() == [0, SHARD_SEQUENCES - 1]
+    assert shard_bounds(np.zeros(4, dtype=np.int64)).tolist() == [0, 0]
+
+
+@pytest.mark.parametrize("n_shards", [1, 2, 5])
+def test_run_shards_runs_each_shard_once_and_reraises(n_shards):
+    seen = []
+    run_shards(seen.append, n_shards)
+    assert sorted(seen) == list(range(n_shards))
+
+    def fail(k):
+        if k == n_shards - 1:
+            raise RuntimeError(f"shard {k}")
+
+    with pytest.raises(RuntimeError, match=f"shard {n_shards - 1}"):
+        run_shards(fail, n_shards)
+
+
+def test_single_threaded_blas_restores_the_previous_limits():
+    from threadpoolctl import threadpool_info
+
+    before = {(i["filepath"], i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"}
+    with single_threaded_blas():
+        inside = {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+        assert inside == {1}
+    after = {(i["filepath"], i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"}
+    assert after == before
+
+
+def _fit_in_child(queue):
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(80, 6, 2))
+    y = (X[:, 0, 0] > 0).astype(int)
+    clf = RNNClassifier("gru", (8,), max_iter=2, batch_size=64, random_state=0).fit(X, y)
+    queue.put(clf.predict_proba(X).tolist())
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork start method")
+def test_a_forked_child_trains_after_the_parent_used_the_threads():
+    # GNU OpenMP aborts a forked child that uses it after the parent did; the
+    # shard threads are plain Python threads and the child gets a fresh pool.
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(80, 6, 2))
+    y = (X[:, 0, 0] > 0).astype(int)
+    parent = RNNClassifier("gru", (8,), max_iter=2, batch_size=64, random_state=0).fit(X, y)
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_fit_in_child, args=(queue,))
+    child.start()
+    result = queue.get(timeout=120)
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    np.testing.assert_array_equal(np.array(result), parent.predict_proba(X))
