@@ -175,6 +175,17 @@ def _is_rectangular_table(X):
     return True
 
 
+def _check_names_unchanged(estimator, names_source):
+    """sklearn's feature-name check at predict time.
+
+    Skipped when neither the fit data nor X has names: the check would only
+    find that out, through a dataframe-library probe costing ~30 us a call.
+    """
+    if names_source is None and not hasattr(estimator, "feature_names_in_"):
+        return
+    _check_feature_names(estimator, names_source, reset=False)
+
+
 def _layout(X):
     """'array' (table or 3-D), 'ragged' (container of sequences) or None."""
     if isinstance(X, np.ndarray):
@@ -229,16 +240,23 @@ def _from_array(estimator, X, target_dtype=None):
     # One owned, C-contiguous copy; float32/float64 kept, the rest -> float64.
     # check_array gives sklearn's messages for empty data, complex data and
     # non-numeric objects; finiteness is checked below to name the sequence.
-    arr = check_array(
-        arr,
-        dtype=(np.float64, np.float32) if target_dtype is None else target_dtype,
-        order="C",
-        copy=True,
-        ensure_all_finite=False,
-        allow_nd=True,
-        estimator=estimator,
-        input_name="X",
-    )
+    # A plain non-empty real ndarray needs none of that: copying it directly
+    # saves ~0.1-0.2 ms per call, most of predicting one sequence.
+    if type(arr) is np.ndarray and arr.dtype.kind in "fiub" and 0 not in arr.shape[:2]:
+        if target_dtype is None:
+            target_dtype = arr.dtype if arr.dtype.kind == "f" and arr.itemsize in (4, 8) else np.float64
+        arr = np.array(arr, dtype=target_dtype, order="C", copy=True)
+    else:
+        arr = check_array(
+            arr,
+            dtype=(np.float64, np.float32) if target_dtype is None else target_dtype,
+            order="C",
+            copy=True,
+            ensure_all_finite=False,
+            allow_nd=True,
+            estimator=estimator,
+            input_name="X",
+        )
     n, steps = arr.shape[0], arr.shape[1]
     if ndim == 2:
         n_step, width, kind = 1, steps, "table"
@@ -544,7 +562,7 @@ def _check_compatible(estimator, kind, width, n_step, names_source):
         return
     if kind == "table" and fitted_kind == "table":
         # sklearn's order: feature names first, then the width.
-        _check_feature_names(estimator, names_source, reset=False)
+        _check_names_unchanged(estimator, names_source)
         if width != estimator.n_features_in_:
             raise ValueError(
                 f"X has {width} features, but {name} is expecting "
@@ -568,7 +586,7 @@ def _check_compatible(estimator, kind, width, n_step, names_source):
             )
         return
     try:
-        _check_feature_names(estimator, names_source, reset=False)
+        _check_names_unchanged(estimator, names_source)
     except ValueError as exc:
         raise ValueError(
             f"The sequences' column names differ from those seen at fit. {exc}"

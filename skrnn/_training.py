@@ -74,7 +74,7 @@ def predict_outputs(network, theta, seqs, idx=None):
         if stream and batch.batch_sizes.shape[0] > PREDICT_CHUNK_STEPS:
             logits = _streamed_forward(network, theta, batch, PREDICT_CHUNK_STEPS)
         else:
-            logits, _ = network.forward(theta, batch)
+            logits, _ = network.forward(theta, batch, final_states=False)
         if network.per_step:
             dest = pack_rows(out_offsets, chunk[batch.order], batch.batch_sizes)
             out[dest] = logits
