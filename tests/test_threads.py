@@ -84,3 +84,19 @@ def test_a_forked_child_trains_after_the_parent_used_the_threads():
     child.join(timeout=60)
     assert child.exitcode == 0
     np.testing.assert_array_equal(np.array(result), parent.predict_proba(X))
+
+
+def _threads_in_worker():
+    from skrnn._threads import n_threads
+
+    return n_threads()
+
+
+def test_joblib_workers_get_their_share_of_the_cores():
+    # joblib's process workers set NUMBA_NUM_THREADS to cores // n_jobs, so a
+    # grid search with n_jobs equal to the core count runs one thread per fit.
+    from joblib import Parallel, cpu_count, delayed
+
+    n_jobs = 2
+    shares = Parallel(n_jobs=n_jobs)(delayed(_threads_in_worker)() for _ in range(n_jobs))
+    assert shares == [max(1, cpu_count() // n_jobs)] * n_jobs

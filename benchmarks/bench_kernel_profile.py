@@ -1,0 +1,112 @@
+"""Where a training step's time goes, against the machine's single-thread GEMM speed.
+
+For each cell and hidden size (batch 32, T 50, float32, one thread as in ``fit``),
+times the forward kernel, the backward kernel and the ``dW_hh`` GEMM, and
+turns each into GFLOP/s of its matrix products (the recurrent products
+``h_prev @ W_hh.T`` and ``dpre @ W_hh`` per step, ``dpre.T @ h_prev`` once).
+The reference is a large square SGEMM on one thread (OpenBLAS, the library
+the kernels call): how fast this core multiplies at best.  A kernel near
+that speed is at the FLOP limit; the per-step products are small GEMMs
+(32 rows), which no BLAS runs at large-GEMM speed.
+
+Run:  python benchmarks/bench_kernel_profile.py [--hidden 32 64 128 512] [--repeats 15]
+"""
+
+import argparse
+import time
+
+import numpy as np
+
+from skrnn._kernels._gru import gru_backward, gru_forward
+from skrnn._kernels._lstm import lstm_backward, lstm_forward
+from skrnn._kernels._rnn import rnn_backward, rnn_forward
+from skrnn._threads import single_threaded_blas
+
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+
+
+def median_ms(fn, repeats):
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times)) * 1e3
+
+
+def peak_gflops(repeats, n=1024):
+    """Single-thread SGEMM speed on a large square product (the core's practical peak)."""
+    rng = np.random.RandomState(0)
+    a = rng.rand(n, n).astype(np.float32)
+    b = rng.rand(n, n).astype(np.float32)
+    out = np.empty_like(a)
+    with single_threaded_blas():
+        ms = median_ms(lambda: np.matmul(a, b, out=out), repeats)
+    return 2.0 * n**3 / (ms * 1e-3) / 1e9
+
+
+def kernels(cell, hidden, batch, steps, rng):
+    g = GATES[cell] * hidden
+    n = batch * steps
+    f32 = np.float32
+    xproj = rng.normal(size=(n, g)).astype(f32)
+    w_hh = (rng.normal(size=(g, hidden)) / np.sqrt(hidden)).astype(f32)
+    b_hh = np.zeros(g, f32)
+    h0 = np.zeros((batch, hidden), f32)
+    sizes = np.full(steps, batch, dtype=np.int64)
+    h = np.empty((n, hidden), f32)
+    c, hn = np.empty_like(h), np.empty_like(h)
+    gates = np.empty_like(xproj)
+    dh = rng.normal(size=(n, hidden)).astype(f32)
+    dx, dhp = np.empty_like(xproj), np.empty_like(xproj)
+    if cell == "rnn":
+        fwd = lambda: rnn_forward(xproj, sizes, 0, batch, w_hh, b_hh, h0, False, False, h)  # noqa: E731
+        bwd = lambda: rnn_backward(dh, sizes, 0, batch, h, w_hh, False, False, dx)  # noqa: E731
+    elif cell == "lstm":
+        fwd = lambda: lstm_forward(xproj, sizes, 0, batch, w_hh, b_hh, h0, h0, False, h, c, gates)  # noqa: E731
+        bwd = lambda: lstm_backward(dh, sizes, 0, batch, h, c, gates, h0, w_hh, False, dx)  # noqa: E731
+    else:
+        fwd = lambda: gru_forward(xproj, sizes, 0, batch, w_hh, b_hh, h0, False, h, gates, hn)  # noqa: E731
+        bwd = lambda: gru_backward(dh, sizes, 0, batch, h, gates, hn, h0, w_hh, False, dx, dhp)  # noqa: E731
+    dw = np.empty((g, hidden), f32)
+    gemm = lambda: np.matmul(dx.T, h, out=dw)  # noqa: E731
+    flops = 2.0 * n * g * hidden  # one pass of products over every row
+    return fwd, bwd, gemm, flops
+
+
+def profile(cells, hiddens, batch, steps, repeats):
+    """Rows of (cell, hidden, part, ms, GFLOP/s)."""
+    rng = np.random.RandomState(0)
+    rows = []
+    with single_threaded_blas():
+        for cell in cells:
+            for hidden in hiddens:
+                fwd, bwd, gemm, flops = kernels(cell, hidden, batch, steps, rng)
+                fwd()  # compile, and fill the states the backward reads
+                for part, fn in (("forward", fwd), ("backward", bwd), ("dW_hh GEMM", gemm)):
+                    ms = median_ms(fn, repeats)
+                    rows.append((cell, hidden, part, ms, flops / (ms * 1e-3) / 1e9))
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cells", nargs="+", default=["rnn", "lstm", "gru"])
+    parser.add_argument("--hidden", type=int, nargs="+", default=[32, 64, 128, 512])
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--steps", type=int, default=50)
+    parser.add_argument("--repeats", type=int, default=15)
+    args = parser.parse_args()
+    print(f"command: python benchmarks/bench_kernel_profile.py --hidden "
+          f"{' '.join(map(str, args.hidden))} --repeats {args.repeats}")
+    peak = peak_gflops(args.repeats)
+    print(f"single-thread SGEMM 1024^3: {peak:.1f} GFLOP/s")
+    print(f"{'cell':>5} {'hidden':>6} {'part':>11} {'ms':>8} {'GFLOP/s':>8} {'of peak':>7}")
+    for cell, hidden, part, ms, gf in profile(args.cells, args.hidden, args.batch, args.steps,
+                                              args.repeats):
+        print(f"{cell:>5} {hidden:>6} {part:>11} {ms:8.3f} {gf:8.1f} {gf / peak:6.0%}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
