@@ -12,7 +12,7 @@ from ._kernels._gru import gru_backward, gru_forward
 from ._kernels._lstm import lstm_backward, lstm_forward
 from ._kernels._optim import axpy
 from ._kernels._output import binary_log_loss, softmax_cross_entropy, squared_error
-from ._kernels._packing import previous_rows, step_starts
+from ._kernels._packing import previous_states, step_starts
 from ._kernels._rnn import rnn_backward, rnn_forward
 from ._threads import run_shards
 
@@ -104,19 +104,6 @@ def _matmul(a, b, out, accumulate=False):
             np.matmul(a[lo:hi], b, out=out[lo:hi])
 
     run_shards(block, parts)
-
-
-def _previous_states(h, batch_sizes, reverse, h0):
-    """Row-aligned states each step started from (``h0`` of its sequence where it starts)."""
-    prev = previous_rows(batch_sizes, reverse)
-    h_prev = h[np.maximum(prev, 0)]
-    fresh = np.flatnonzero(prev < 0)
-    if fresh.size:
-        starts = step_starts(batch_sizes)
-        # Sorted sequence of each fresh row: its offset inside its step's block.
-        step = np.searchsorted(starts, fresh, side="right") - 1
-        h_prev[fresh] = h0[fresh - starts[step]]
-    return h_prev
 
 
 def _final_rows(batch):
@@ -346,7 +333,8 @@ class Network:
                     p[key + "weight_hh"],
                     reverse,
                 )
-                h_prev = _previous_states(outs[d], batch.batch_sizes, reverse, h0)
+                h_prev = np.empty_like(outs[d])
+                previous_states(outs[d], h0, batch.batch_sizes, reverse, h_prev)
                 _matmul(dhproj.T, h_prev, g[key + "weight_hh"])
                 g[key + "bias_ih"][...] = dxproj.sum(axis=0)
                 # rnn and lstm: the two biases get the same gradient; one

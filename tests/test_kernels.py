@@ -19,7 +19,8 @@ from _reference import pack_sequences, run_sequence, to_packed
 from skrnn._kernels import _steps
 from skrnn._kernels._gru import gru_backward, gru_forward
 from skrnn._kernels._lstm import lstm_backward, lstm_forward
-from skrnn._kernels._packing import previous_rows, step_starts
+from skrnn._kernels._packing import previous_states as packed_previous_states
+from skrnn._kernels._packing import step_starts
 from skrnn._kernels._rnn import rnn_backward, rnn_forward
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
@@ -132,11 +133,25 @@ def reference(cell, relu, weights, seqs, h0, c0, reverse):
 
 
 def previous_states(h_all, batch_sizes, h0_sorted, reverse):
-    """The state every row started from: the previous row, or its sequence's ``h0``."""
-    prev = previous_rows(batch_sizes, reverse)
-    step = np.repeat(np.arange(batch_sizes.shape[0]), batch_sizes)
-    position = np.arange(prev.shape[0]) - step_starts(batch_sizes)[step]
-    return np.where((prev >= 0)[:, None], h_all[prev], h0_sorted[position])
+    """The state every row started from: the previous row, or its sequence's ``h0``.
+
+    Written from the layout's definition, one row at a time, to check
+    ``_packing.previous_states`` (the caller's version) as well.
+    """
+    starts = step_starts(batch_sizes)
+    n_steps = batch_sizes.shape[0]
+    expected = np.empty_like(h_all)
+    for t in range(n_steps):
+        for b in range(batch_sizes[t]):
+            neighbour = t + 1 if reverse else t - 1
+            if 0 <= neighbour < n_steps and b < batch_sizes[neighbour]:
+                expected[starts[t] + b] = h_all[starts[neighbour] + b]
+            else:
+                expected[starts[t] + b] = h0_sorted[b]
+    fast = np.empty_like(h_all)
+    packed_previous_states(h_all, h0_sorted, batch_sizes, reverse, fast)
+    np.testing.assert_array_equal(fast, expected)
+    return expected
 
 
 def assert_all_finite(*arrays):

@@ -43,26 +43,27 @@ def pack_rows(offsets, order, batch_sizes):
 
 
 @numba.njit(cache=True, nogil=True)
-def previous_rows(batch_sizes, reverse):
-    """Packed row of the state each row's step starts from, -1 for the zero state.
+def previous_states(h_all, h0, batch_sizes, reverse, out):
+    """Row-aligned copy of the state each packed row's step started from.
 
     Forward direction: step ``t`` continues from step ``t - 1``.  Reverse
     direction: step ``t`` continues from step ``t + 1`` when the sequence is
-    that long, else from the zero initial state.
+    that long.  A sequence's first processed step starts from its row of
+    ``h0`` (sorted order).  ``out`` has the shape of ``h_all``.
     """
     n_steps = batch_sizes.shape[0]
     starts = step_starts(batch_sizes)
-    n_rows = 0
     for t in range(n_steps):
-        n_rows += batch_sizes[t]
-    prev = np.empty(n_rows, dtype=np.int64)
-    for t in range(n_steps):
-        for b in range(batch_sizes[t]):
-            r = starts[t] + b
-            if not reverse:
-                prev[r] = starts[t - 1] + b if t > 0 else -1
-            elif t + 1 < n_steps and b < batch_sizes[t + 1]:
-                prev[r] = starts[t + 1] + b
-            else:
-                prev[r] = -1
-    return prev
+        r0 = starts[t]
+        bs = batch_sizes[t]
+        if not reverse:
+            n_prev = bs if t > 0 else 0
+            p0 = starts[t - 1] if t > 0 else 0
+        else:
+            n_prev = batch_sizes[t + 1] if t + 1 < n_steps else 0
+            p0 = starts[t + 1] if t + 1 < n_steps else 0
+        for b in range(bs):
+            src = h_all[p0 + b] if b < n_prev else h0[b]
+            dst = out[r0 + b]
+            for j in range(dst.shape[0]):
+                dst[j] = src[j]
