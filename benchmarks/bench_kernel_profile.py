@@ -90,6 +90,20 @@ def profile(cells, hiddens, batch, steps, repeats):
     return rows
 
 
+def run(cells=("rnn", "lstm", "gru"), hidden=(32, 64, 128, 512), batch=32, steps=50,
+        repeats=15):
+    """Result rows (``_harness.result_row``): milliseconds, ratio = share of the SGEMM peak."""
+    from _harness import result_row
+
+    peak = peak_gflops(repeats)
+    return [
+        result_row(f"{cell} {h}: {part}", ms, "ms", has_torch=False, ratio=gf / peak,
+                   note=f"{gf:.0f} of {peak:.0f} GFLOP/s", cell=cell, hidden=h, part=part,
+                   gflops=gf, peak_gflops=peak)
+        for cell, h, part, ms, gf in profile(cells, hidden, batch, steps, repeats)
+    ]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cells", nargs="+", default=["rnn", "lstm", "gru"])

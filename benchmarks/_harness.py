@@ -1,0 +1,84 @@
+"""What the benchmark scripts share: optional torch, medians, result rows.
+
+Every script returns its results as rows (plain dicts, JSON-ready) so that
+``run_all.py`` can print, save and plot them; the keys every row has are
+documented in ``result_row``.  Scripts import this module as ``_harness``:
+``python benchmarks/<script>.py`` puts ``benchmarks/`` first on ``sys.path``.
+"""
+
+import time
+
+import numpy as np
+
+TORCH_THREADS = 2
+
+
+def load_torch(n_threads=TORCH_THREADS):
+    """Return the ``torch`` module set to ``n_threads`` threads, or None if absent.
+
+    torch is an optional benchmark dependency: without it the scripts still
+    time skrnn and report the torch columns as missing.
+    """
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(n_threads)
+    return torch
+
+
+def median_time(fn, repeats, warmup=True):
+    """Median wall time of ``fn()`` in seconds over ``repeats`` calls."""
+    if warmup:
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def result_row(case, skrnn, unit, *, torch=None, has_torch=True, ratio=None,
+               target=None, met=None, **fields):
+    """One row of a benchmark table.
+
+    Parameters
+    ----------
+    case : str
+        What the row measures, for a human.
+    skrnn : float
+        skrnn's value, in ``unit``.
+    unit : str
+        ``'ms'``, ``'s'``, ``'us'``, ``'MB'``, ``'%'`` or ``''``.
+    torch : float or None, default=None
+        torch's value in ``unit``; None when torch is not installed.
+    has_torch : bool, default=True
+        False for rows without a torch counterpart: the row gets no
+        ``'torch'`` key, which tables show as a dash rather than ``n/a``.
+    ratio : float or None, default=None
+        The row's headline ratio; defaults to ``torch / skrnn`` (a speed-up,
+        > 1 when skrnn is faster) when both values exist.
+    target : tuple (op, bound) or None, default=None
+        ``('>=', 3.0)`` or ``('<=', 1.5)``: the bound the ratio must meet.
+    met : bool or None, default=None
+        Overrides the check of ``ratio`` against ``target`` (for targets on
+        another quantity, stated in ``fields['target_text']``).
+    **fields
+        Raw values kept in the saved results (cell, hidden, ...).
+    """
+    row = {"case": case, "skrnn": float(skrnn), "unit": unit}
+    if has_torch:
+        row["torch"] = None if torch is None else float(torch)
+        if ratio is None and torch is not None:
+            ratio = torch / skrnn
+    row["ratio"] = None if ratio is None else float(ratio)
+    if target is not None:
+        op, bound = target
+        row["target_op"], row["target_value"] = op, float(bound)
+        row.setdefault("target_text", f"{op} {bound:g}x")
+        if met is None and ratio is not None:
+            met = ratio >= bound if op == ">=" else ratio <= bound
+    row["met"] = None if met is None else bool(met)
+    row.update(fields)  # a caller's target_text replaces the generated one
+    return row
