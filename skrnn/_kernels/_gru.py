@@ -19,6 +19,7 @@ def gru_forward(xproj, batch_sizes, lo, hi, w_hh, b_hh, h0, reverse, h_all, gate
     n_steps = batch_sizes.shape[0]
     hidden = w_hh.shape[1]
     starts = step_starts(batch_sizes)
+    w_hh_t = np.ascontiguousarray(w_hh.T)
     one = xproj.dtype.type(1.0)
     # W_hh h_prev + b_hh of the step; unlike the LSTM it cannot be summed
     # with xproj up front, because r scales only its n block.
@@ -29,8 +30,8 @@ def gru_forward(xproj, batch_sizes, lo, hi, w_hh, b_hh, h0, reverse, h_all, gate
         if bs <= 0:
             continue
         # Sequences past n_prev start at this step, from h0.
-        hh_forward(h_all[p0 : p0 + n_prev], w_hh, b_hh, hproj[:n_prev])
-        hh_forward(h0[lo + n_prev : lo + bs], w_hh, b_hh, hproj[n_prev:bs])
+        hh_forward(h_all[p0 : p0 + n_prev], w_hh_t, b_hh, hproj[:n_prev])
+        hh_forward(h0[lo + n_prev : lo + bs], w_hh_t, b_hh, hproj[n_prev:bs])
         for b in range(bs):
             x_row = xproj[r0 + b]
             hp_row = hproj[b]

@@ -18,6 +18,7 @@ def lstm_forward(xproj, batch_sizes, lo, hi, w_hh, b_hh, h0, c0, reverse, h_all,
     n_steps = batch_sizes.shape[0]
     hidden = w_hh.shape[1]
     starts = step_starts(batch_sizes)
+    w_hh_t = np.ascontiguousarray(w_hh.T)
     # Pre-activations go to a scratch buffer and activations to gates_all:
     # reading and writing one array at four gate offsets kept LLVM from
     # vectorising the gate loop (it cannot prove the offsets never collide).
@@ -28,8 +29,8 @@ def lstm_forward(xproj, batch_sizes, lo, hi, w_hh, b_hh, h0, c0, reverse, h_all,
         if bs <= 0:
             continue
         # Sequences past n_prev start at this step, from (h0, c0).
-        hh_forward(h_all[p0 : p0 + n_prev], w_hh, b_hh, pre[:n_prev])
-        hh_forward(h0[lo + n_prev : lo + bs], w_hh, b_hh, pre[n_prev:bs])
+        hh_forward(h_all[p0 : p0 + n_prev], w_hh_t, b_hh, pre[:n_prev])
+        hh_forward(h0[lo + n_prev : lo + bs], w_hh_t, b_hh, pre[n_prev:bs])
         for b in range(bs):
             x_row = xproj[r0 + b]
             for k in range(4 * hidden):

@@ -18,6 +18,7 @@ def rnn_forward(xproj, batch_sizes, lo, hi, w_hh, b_hh, h0, reverse, relu, h_all
     n_steps = batch_sizes.shape[0]
     hidden = w_hh.shape[1]
     starts = step_starts(batch_sizes)
+    w_hh_t = np.ascontiguousarray(w_hh.T)
     for s in range(n_steps):
         t = step_at(s, n_steps, reverse)
         r0, bs, p0, n_prev = shard_step(t, batch_sizes, starts, reverse, lo, hi)
@@ -26,8 +27,8 @@ def rnn_forward(xproj, batch_sizes, lo, hi, w_hh, b_hh, h0, reverse, relu, h_all
         # Pre-activations go straight into this step's rows of h_all: the
         # previous block belongs to another step, so source and target never
         # overlap.  Sequences past n_prev start here, from h0.
-        hh_forward(h_all[p0 : p0 + n_prev], w_hh, b_hh, h_all[r0 : r0 + n_prev])
-        hh_forward(h0[lo + n_prev : lo + bs], w_hh, b_hh, h_all[r0 + n_prev : r0 + bs])
+        hh_forward(h_all[p0 : p0 + n_prev], w_hh_t, b_hh, h_all[r0 : r0 + n_prev])
+        hh_forward(h0[lo + n_prev : lo + bs], w_hh_t, b_hh, h_all[r0 + n_prev : r0 + bs])
         for b in range(bs):
             h_row = h_all[r0 + b]
             x_row = xproj[r0 + b]
