@@ -146,3 +146,32 @@ def test_zero_length_sequence_predicts_from_intercept():
     logits = np.empty((seqs.n_samples, 2))
     logits[batch.order] = network.forward(theta, batch)[0]
     np.testing.assert_array_equal(logits[LENGTHS.index(0)], layout.unpack(theta)["intercept"])
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("per_step", [False, True], ids=["m2o", "m2m"])
+@pytest.mark.parametrize("embedding_dim", [None, 3], ids=["dense", "embedding"])
+def test_scratch_reuse_across_batches_of_other_sizes(cell, per_step, embedding_dim):
+    # Network keeps its per-row scratch arrays between calls; a smaller batch
+    # after a larger one must see nothing of the larger one's leftovers.
+    rng = np.random.RandomState(3)
+    tokens = embedding_dim is not None
+    seqs = _sequences(rng, 2, tokens=tokens)
+    arch = Architecture(cell, (3, 2), True, False, seqs.n_features, tokens, embedding_dim, 2)
+    layout = Layout(arch)
+    theta = layout.init_theta(rng, np.float64)
+    n_rows = seqs.values.shape[0] if per_step else seqs.n_samples
+    y = _targets(rng, "multiclass", n_rows, 2)
+    w = rng.uniform(0.2, 2.0, n_rows)
+    big = pack_batch(seqs, np.arange(seqs.n_samples), y=y, w=w, per_step=per_step)
+    small = pack_batch(seqs, np.array([3, 1]), y=y, w=w, per_step=per_step)
+    reused = Network(layout, "multiclass", per_step)
+    reused.loss_and_grad(theta, big, 0.1)
+    reused.forward(theta, big)
+    loss, grad = reused.loss_and_grad(theta, small, 0.1)
+    fresh_loss, fresh_grad = Network(layout, "multiclass", per_step).loss_and_grad(
+        theta, small, 0.1)
+    assert loss == fresh_loss
+    np.testing.assert_array_equal(grad, fresh_grad)
+    np.testing.assert_array_equal(reused.forward(theta, small)[0],
+                                  Network(layout, "multiclass", per_step).forward(theta, small)[0])
