@@ -14,7 +14,7 @@ from ._kernels._optim import axpy
 from ._kernels._output import binary_log_loss, softmax_cross_entropy, squared_error
 from ._kernels._packing import previous_states, step_starts
 from ._kernels._rnn import rnn_backward, rnn_forward
-from ._threads import run_shards
+from ._threads import run_halves, run_shards
 
 __all__ = ["Network", "LOSSES"]
 
@@ -404,7 +404,11 @@ class Network:
             for start, stop in layout.penalised_ranges:
                 weights = theta[start:stop]
                 squares += float(weights @ weights)
-                axpy(alpha / wsum, weights, grad[start:stop])
+                target = grad[start:stop]
+                run_halves(
+                    lambda lo, hi, w=weights, g=target: axpy(alpha / wsum, w[lo:hi], g[lo:hi]),
+                    stop - start,
+                )
             loss += 0.5 * alpha * squares / wsum
         states = self._final_states(cache, batch, init) if final_states else None
         return loss, grad, states

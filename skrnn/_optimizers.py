@@ -8,6 +8,7 @@ lets the adaptive schedule shrink the rate instead of stopping.
 import numpy as np
 
 from ._kernels._optim import adam_update, sgd_momentum_update
+from ._threads import run_halves
 
 
 class SGDOptimizer:
@@ -32,8 +33,14 @@ class SGDOptimizer:
         self.velocity = np.zeros(n_params, dtype=dtype)
 
     def update_params(self, theta, grad):
-        sgd_momentum_update(
-            theta, grad, self.velocity, self.learning_rate, self.momentum, self.nesterov
+        velocity, lr, momentum, nesterov = (
+            self.velocity, self.learning_rate, self.momentum, self.nesterov
+        )
+        run_halves(
+            lambda lo, hi: sgd_momentum_update(
+                theta[lo:hi], grad[lo:hi], velocity[lo:hi], lr, momentum, nesterov
+            ),
+            theta.shape[0],
         )
 
     def iteration_ends(self, time_step):
@@ -82,9 +89,13 @@ class AdamOptimizer:
 
     def update_params(self, theta, grad):
         self.t += 1
-        adam_update(
-            theta, grad, self.ms, self.vs, float(self.learning_rate), self.beta_1,
-            self.beta_2, self.epsilon,
+        ms, vs, lr = self.ms, self.vs, float(self.learning_rate)
+        b1, b2, eps = self.beta_1, self.beta_2, self.epsilon
+        run_halves(
+            lambda lo, hi: adam_update(
+                theta[lo:hi], grad[lo:hi], ms[lo:hi], vs[lo:hi], lr, b1, b2, eps
+            ),
+            theta.shape[0],
         )
 
     def iteration_ends(self, time_step):

@@ -100,3 +100,28 @@ def test_joblib_workers_get_their_share_of_the_cores():
     n_jobs = 2
     shares = Parallel(n_jobs=n_jobs)(delayed(_threads_in_worker)() for _ in range(n_jobs))
     assert shares == [max(1, cpu_count() // n_jobs)] * n_jobs
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_optimizer_updates_split_in_halves_equal_the_whole(solver, monkeypatch):
+    # Elementwise updates are split for long vectors; the split must not
+    # change a single bit.
+    from skrnn import _threads
+    from skrnn._optimizers import AdamOptimizer, SGDOptimizer
+
+    rng = np.random.RandomState(0)
+    theta0 = rng.normal(size=1001).astype(np.float32)
+    grads = [rng.normal(size=1001).astype(np.float32) for _ in range(3)]
+
+    def train(min_size):
+        monkeypatch.setattr(_threads, "HALVES_MIN_SIZE", min_size)
+        theta = theta0.copy()
+        opt = AdamOptimizer(theta.size, np.float32) if solver == "adam" else SGDOptimizer(
+            theta.size, np.float32)
+        for g in grads:
+            opt.update_params(theta, g)
+        return theta
+
+    whole, halves = train(10**9), train(2)
+    np.testing.assert_array_equal(whole, halves)
+    assert not np.array_equal(whole, theta0)
