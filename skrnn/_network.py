@@ -5,6 +5,8 @@ units.  Every weight gradient is one GEMM over all packed rows (hoisted out of
 the time loop), the kernels only carry the recurrence.
 """
 
+import math
+
 import numpy as np
 
 from ._kernels._embedding import gather_rows, scatter_add_rows
@@ -36,7 +38,7 @@ class _Workspace:
         self._arrays = {}
 
     def empty(self, key, shape, dtype):
-        size = int(np.prod(shape))
+        size = math.prod(shape)
         buf = self._arrays.get(key)
         if buf is None or buf.dtype != dtype or buf.size < size:
             buf = np.empty(size, dtype=dtype)
