@@ -39,6 +39,29 @@ def median_time(fn, repeats, warmup=True):
     return float(np.median(times))
 
 
+def interleaved_medians(fn_a, fn_b, repeats, warmup=True):
+    """Median wall times (seconds) of ``fn_a()`` and ``fn_b()`` called alternately.
+
+    Alternating puts both under the same machine noise (other jobs on the
+    shared cores, torch's OpenMP threads still spinning after its last call);
+    ``fn_b`` may be None, then only ``fn_a`` is timed.
+    """
+    if warmup:
+        fn_a()
+        if fn_b is not None:
+            fn_b()
+    a, b = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn_a()
+        a.append(time.perf_counter() - start)
+        if fn_b is not None:
+            start = time.perf_counter()
+            fn_b()
+            b.append(time.perf_counter() - start)
+    return float(np.median(a)), (float(np.median(b)) if b else None)
+
+
 def result_row(case, skrnn, unit, *, torch=None, has_torch=True, ratio=None,
                target=None, met=None, **fields):
     """One row of a benchmark table.

@@ -12,7 +12,7 @@ import argparse
 import warnings
 
 import numpy as np
-from _harness import load_torch, median_time, result_row
+from _harness import interleaved_medians, load_torch, result_row
 
 from skrnn import RNNClassifier
 
@@ -49,11 +49,10 @@ def run(hidden=64, steps=50, repeats=200, n_batch=10000, torch=None, report=None
     rows = []
 
     one = X[:1]
-    ours = median_time(lambda: clf.predict_proba(one), repeats)
-    theirs = None
-    if forward is not None:
-        one_t = torch.tensor(one)
-        theirs = median_time(lambda: forward(one_t), repeats)
+    one_t = None if forward is None else torch.tensor(one)
+    ours, theirs = interleaved_medians(
+        lambda: clf.predict_proba(one), None if forward is None else lambda: forward(one_t),
+        repeats)
     rows.append(result_row(
         "predict, one sequence: public predict_proba vs raw module call", ours * 1e6, "us",
         torch=None if theirs is None else theirs * 1e6, target=(">=", ONE_TARGET),
@@ -61,14 +60,12 @@ def run(hidden=64, steps=50, repeats=200, n_batch=10000, torch=None, report=None
     if report is not None:
         report(rows[-1])
 
-    ours = median_time(lambda: clf.predict_proba(X), 3)
-    theirs = None
-    if forward is not None:
-        all_t = torch.tensor(X)
-        theirs = median_time(lambda: forward(all_t), 3)
+    all_t = None if forward is None else torch.tensor(X)
+    ours, theirs = interleaved_medians(
+        lambda: clf.predict_proba(X), None if forward is None else lambda: forward(all_t), 5)
     rows.append(result_row(
         f"predict, {n_batch} sequences: predict_proba vs batched forward", ours, "s",
-        torch=theirs, target=(">=", BATCH_TARGET), n_sequences=n_batch, repeats=3, **config))
+        torch=theirs, target=(">=", BATCH_TARGET), n_sequences=n_batch, repeats=5, **config))
     if report is not None:
         report(rows[-1])
     return rows
