@@ -13,9 +13,9 @@ Run:  python benchmarks/bench_kernel_profile.py [--hidden 32 64 128 512] [--repe
 """
 
 import argparse
-import time
 
 import numpy as np
+from _harness import median_time
 
 from skrnn._kernels._gru import gru_backward, gru_forward
 from skrnn._kernels._lstm import lstm_backward, lstm_forward
@@ -26,13 +26,7 @@ GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 
 def median_ms(fn, repeats):
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times)) * 1e3
+    return median_time(fn, repeats) * 1e3
 
 
 def peak_gflops(repeats, n=1024):
