@@ -55,16 +55,16 @@ def kernels(cell, hidden, batch, steps, rng):
     dh = rng.normal(size=(n, hidden)).astype(f32)
     dx, dhp = np.empty_like(xproj), np.empty_like(xproj)
     if cell == "rnn":
-        fwd = lambda: rnn_forward(xproj, sizes, 0, batch, w_hh, b_hh, h0, False, False, h)  # noqa: E731
-        bwd = lambda: rnn_backward(dh, sizes, 0, batch, h, w_hh, False, False, dx)  # noqa: E731
+        fwd = lambda: rnn_forward(xproj, sizes, 0, batch, w_hh, b_hh, h0, False, False, h)
+        bwd = lambda: rnn_backward(dh, sizes, 0, batch, h, w_hh, False, False, dx)
     elif cell == "lstm":
-        fwd = lambda: lstm_forward(xproj, sizes, 0, batch, w_hh, b_hh, h0, h0, False, h, c, gates)  # noqa: E731
-        bwd = lambda: lstm_backward(dh, sizes, 0, batch, h, c, gates, h0, w_hh, False, dx)  # noqa: E731
+        fwd = lambda: lstm_forward(xproj, sizes, 0, batch, w_hh, b_hh, h0, h0, False, h, c, gates)
+        bwd = lambda: lstm_backward(dh, sizes, 0, batch, h, c, gates, h0, w_hh, False, dx)
     else:
-        fwd = lambda: gru_forward(xproj, sizes, 0, batch, w_hh, b_hh, h0, False, h, gates, hn)  # noqa: E731
-        bwd = lambda: gru_backward(dh, sizes, 0, batch, h, gates, hn, h0, w_hh, False, dx, dhp)  # noqa: E731
+        fwd = lambda: gru_forward(xproj, sizes, 0, batch, w_hh, b_hh, h0, False, h, gates, hn)
+        bwd = lambda: gru_backward(dh, sizes, 0, batch, h, gates, hn, h0, w_hh, False, dx, dhp)
     dw = np.empty((g, hidden), f32)
-    gemm = lambda: np.matmul(dx.T, h, out=dw)  # noqa: E731
+    gemm = lambda: np.matmul(dx.T, h, out=dw)
     flops = 2.0 * n * g * hidden  # one pass of products over every row
     return fwd, bwd, gemm, flops
 

@@ -14,6 +14,7 @@ from ._activations import dsigmoid, dtanh, sigmoid, tanh
 from ._packing import step_starts
 from ._steps import hh_backward, hh_forward, shard_step, step_at
 
+
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def gru_forward(xproj, batch_sizes, lo, hi, w_hh, b_hh, h0, reverse, h_all, gates_all, hn_all):
     n_steps = batch_sizes.shape[0]

@@ -13,6 +13,7 @@ from ._activations import relu as relu_act
 from ._packing import step_starts
 from ._steps import hh_backward, hh_forward, shard_step, step_at
 
+
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def rnn_forward(xproj, batch_sizes, lo, hi, w_hh, b_hh, h0, reverse, relu, h_all):
     n_steps = batch_sizes.shape[0]
