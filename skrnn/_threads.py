@@ -23,6 +23,7 @@ run at once.
 """
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
@@ -37,6 +38,7 @@ __all__ = ["single_threaded_blas", "run_shards", "run_halves", "n_threads"]
 
 _controller = None
 _pool = None
+_pool_lock = threading.Lock()
 
 
 @contextmanager
@@ -67,10 +69,20 @@ def n_threads():
     return max(1, int(numba.config.NUMBA_NUM_THREADS))
 
 
-def _forget_pool():
-    # A forked child inherits the pool object but not its threads.
+def _get_pool():
     global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=n_threads() - 1, thread_name_prefix="skrnn")
+        return _pool
+
+
+def _forget_pool():
+    # A forked child inherits the pool object (and maybe a held lock) but
+    # not the pool's threads.
+    global _pool, _pool_lock
     _pool = None
+    _pool_lock = threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):
@@ -86,22 +98,26 @@ def run_shards(task, n_shards):
     lanes; the caller's thread runs lane 0 and the pool the others.
     Exceptions propagate.
     """
-    global _pool
     lanes = min(n_threads(), n_shards)
-    if lanes <= 1:
-        for k in range(n_shards):
-            task(k)
-        return
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=n_threads() - 1, thread_name_prefix="skrnn")
+    pool = _get_pool() if lanes > 1 else None
 
     def lane(first):
         for k in range(first, n_shards, lanes):
             task(k)
 
-    futures = [_pool.submit(lane, first) for first in range(1, lanes)]
+    if pool is None:
+        for k in range(n_shards):
+            task(k)
+        return
+    futures, here = [], [0]
+    for first in range(1, lanes):
+        try:
+            futures.append(pool.submit(lane, first))
+        except RuntimeError:  # the interpreter is shutting down: run it here
+            here.append(first)
     try:
-        lane(0)
+        for first in here:
+            lane(first)
     finally:
         for future in futures:
             future.result()
