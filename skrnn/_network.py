@@ -118,11 +118,13 @@ SPLIT_GEMM_FLOPS = 8e6
 _SPLIT_MIN_ROWS = 64
 
 
-def _matmul(a, b, out, accumulate=False):
+def _matmul(a, b, out, accumulate=False, bias=None):
     """``out = a @ b`` (``out += a @ b`` if ``accumulate``), two row blocks in parallel when large.
 
     ``a`` may be a transposed view (``dxproj.T``): its row blocks are then
-    strided views that BLAS reads in place.
+    strided views that BLAS reads in place.  ``bias`` is added to every row
+    inside the blocks (the input projection's bias: a pass over all rows that
+    would otherwise run on one thread).
     """
     m = a.shape[0]
     parts = 2 if m >= _SPLIT_MIN_ROWS and 2.0 * m * a.shape[1] * b.shape[1] >= SPLIT_GEMM_FLOPS else 1
@@ -134,6 +136,8 @@ def _matmul(a, b, out, accumulate=False):
             out[lo:hi] += a[lo:hi] @ b
         else:
             np.matmul(a[lo:hi], b, out=out[lo:hi])
+        if bias is not None:
+            out[lo:hi] += bias
 
     run_shards(block, parts)
 
@@ -243,8 +247,7 @@ class Network:
                 if layer == 0 and arch.gathers_weight_ih:
                     gather_rows(p[key + "weight_ih_T"], x, p[key + "bias_ih"], xproj)
                 else:
-                    _matmul(inp, p[key + "weight_ih"].T, xproj)
-                    xproj += p[key + "bias_ih"]
+                    _matmul(inp, p[key + "weight_ih"].T, xproj, bias=p[key + "bias_ih"])
                 h0, c0 = init[layer][d]
                 h, state = _layer_forward(
                     ws,

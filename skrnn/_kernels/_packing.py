@@ -67,3 +67,27 @@ def previous_states(h_all, h0, batch_sizes, reverse, out):
             dst = out[r0 + b]
             for j in range(dst.shape[0]):
                 dst[j] = src[j]
+
+
+@numba.njit(cache=True, nogil=True)
+def chunk_starts(lengths, max_rows, max_sequences):
+    """First sequence of each chunk when sequences are taken in order, greedily.
+
+    A sequence opens a new chunk when the current one already holds
+    ``max_sequences`` sequences or at least ``max_rows`` rows, so a chunk's
+    rows before its last sequence stay below ``max_rows``.
+    """
+    n = lengths.shape[0]
+    starts = np.empty(n, dtype=np.int64)
+    n_chunks = 0
+    count = 0
+    rows = 0
+    for i in range(n):
+        if i == 0 or count == max_sequences or rows >= max_rows:
+            starts[n_chunks] = i
+            n_chunks += 1
+            count = 0
+            rows = 0
+        count += 1
+        rows += lengths[i]
+    return starts[:n_chunks]
