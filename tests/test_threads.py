@@ -125,3 +125,21 @@ def test_optimizer_updates_split_in_halves_equal_the_whole(solver, monkeypatch):
     whole, halves = train(10**9), train(2)
     np.testing.assert_array_equal(whole, halves)
     assert not np.array_equal(whole, theta0)
+
+
+def test_concurrent_sharded_fits_share_the_pool_and_match_sequential_fits():
+    # Two fits in two threads both hand shards and GEMM halves to the one
+    # pool; each must get exactly what it gets alone.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sklearn.base import clone
+
+    rng = np.random.RandomState(2)
+    X = [rng.normal(size=(rng.randint(3, 25), 3)).astype(np.float32) for _ in range(160)]
+    y = np.array([int(x[0, 0] > 0) for x in X])
+    est = RNNClassifier("lstm", (48,), max_iter=2, batch_size=64, random_state=0)
+    alone = clone(est).fit(X, y).predict_proba(X)
+    with ThreadPoolExecutor(2) as outer:
+        results = list(outer.map(lambda _: clone(est).fit(X, y).predict_proba(X), range(2)))
+    for result in results:
+        np.testing.assert_array_equal(result, alone)
