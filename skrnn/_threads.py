@@ -22,6 +22,7 @@ shards are fixed by the batch, and the thread count only decides how many
 run at once.
 """
 
+import ctypes
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -36,32 +37,73 @@ from threadpoolctl import ThreadpoolController
 
 __all__ = ["single_threaded_blas", "run_shards", "run_halves", "n_threads"]
 
-_controller = None
+_controls = None
+_blas_lock = threading.Lock()
+_blas_users = 0
+_blas_saved = []
 _pool = None
 _pool_lock = threading.Lock()
+
+
+def _openblas_entry_points(lib):
+    """``(get, set)`` of an OpenBLAS build's thread count, called directly.
+
+    threadpoolctl (>= 3.6) lets only the first Python thread that limited
+    OpenBLAS change it again: from any other thread its limit is silently a
+    no-op.  A fit in a worker thread (joblib's threading backend, a web
+    server) then ran with multi-threaded BLAS, slower and with different
+    last bits.  The library's own entry points act from any thread.
+    """
+    dll = ctypes.CDLL(lib.filepath, mode=getattr(os, "RTLD_NOLOAD", 0))
+    for prefix, suffix in (("openblas", ""), ("scipy_openblas", ""),
+                           ("scipy_openblas", "64_"), ("openblas", "64_")):
+        get = getattr(dll, f"{prefix}_get_num_threads{suffix}", None)
+        set_ = getattr(dll, f"{prefix}_set_num_threads{suffix}", None)
+        if get is not None and set_ is not None:
+            get.restype = ctypes.c_int
+            set_.argtypes = [ctypes.c_int]
+            return get, set_
+    return None
+
+
+def _blas_controls():
+    """``(get, set)`` per loaded BLAS library: OpenBLAS directly, others via threadpoolctl."""
+    controls = []
+    for lib in ThreadpoolController().select(user_api="blas").lib_controllers:
+        entry_points = _openblas_entry_points(lib) if lib.internal_api == "openblas" else None
+        controls.append(entry_points or (lib.get_num_threads, lib.set_num_threads))
+    return controls
 
 
 @contextmanager
 def single_threaded_blas():
     """Context manager limiting every loaded BLAS library to one thread.
 
-    The controller scans the loaded libraries once (about 5 ms, which would
-    dominate predicting one sequence if done per call) and is reused; the
-    limit is then a get and two sets per library through ctypes, where
-    ``ThreadpoolController.limit`` spent ~25 us of Python per call.
+    The libraries are scanned once (about 5 ms, which would dominate
+    predicting one sequence if done per call); the limit is then a get and
+    two sets per library.  The limit is process-wide, so it is counted: with
+    fits running in several threads, the first to enter sets it and the last
+    to leave restores the user's setting (restoring it while another fit
+    still ran let that fit's GEMMs go multi-threaded and change its last
+    bits).
     """
-    global _controller
-    if _controller is None:
-        _controller = ThreadpoolController().select(user_api="blas")
-    libraries = _controller.lib_controllers
-    previous = [lib.num_threads for lib in libraries]
-    for lib in libraries:
-        lib.set_num_threads(1)
+    global _controls, _blas_users, _blas_saved
+    with _blas_lock:
+        if _controls is None:
+            _controls = _blas_controls()
+        if _blas_users == 0:
+            _blas_saved = [get() for get, _ in _controls]
+            for _, set_ in _controls:
+                set_(1)
+        _blas_users += 1
     try:
         yield
     finally:
-        for lib, n in zip(libraries, previous):
-            lib.set_num_threads(n)
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0:
+                for (_, set_), n in zip(_controls, _blas_saved):
+                    set_(n)
 
 
 def n_threads():

@@ -143,3 +143,21 @@ def test_concurrent_sharded_fits_share_the_pool_and_match_sequential_fits():
         results = list(outer.map(lambda _: clone(est).fit(X, y).predict_proba(X), range(2)))
     for result in results:
         np.testing.assert_array_equal(result, alone)
+
+
+def test_blas_limit_applies_from_any_thread():
+    # threadpoolctl lets only the first thread that limited OpenBLAS change it;
+    # skrnn's limit must hold in a worker thread too (regression: fits in
+    # worker threads ran with multi-threaded BLAS).
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas_threads_inside():
+        with single_threaded_blas():
+            return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+
+    with threadpool_limits(limits=2, user_api="blas"):  # the main thread takes control
+        assert blas_threads_inside() == {1}
+        with ThreadPoolExecutor(1) as worker:
+            assert worker.submit(blas_threads_inside).result() == {1}
