@@ -54,7 +54,10 @@ def _openblas_entry_points(lib):
     server) then ran with multi-threaded BLAS, slower and with different
     last bits.  The library's own entry points act from any thread.
     """
-    dll = ctypes.CDLL(lib.filepath, mode=getattr(os, "RTLD_NOLOAD", 0))
+    try:
+        dll = ctypes.CDLL(lib.filepath, mode=getattr(os, "RTLD_NOLOAD", 0))
+    except OSError:  # not reachable by path: threadpoolctl's own calls will do
+        return None
     for prefix, suffix in (("openblas", ""), ("scipy_openblas", ""),
                            ("scipy_openblas", "64_"), ("openblas", "64_")):
         get = getattr(dll, f"{prefix}_get_num_threads{suffix}", None)
