@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
-from ._validation import _check_float, _check_int
+from ._validation import _check_float, _check_int, _check_length_range
 
 __all__ = ["make_ar_series", "make_seasonal_series", "series_to_windows"]
 
@@ -220,15 +220,9 @@ def series_to_windows(
     >>> len(X), y.index.strftime("%m-%d").tolist()
     (2, ['01-05', '01-06'])
     """
-    min_length = _check_int(min_length, "min_length", min_val=1)
-    max_length = _check_int(max_length, "max_length", min_val=1)
+    min_length, max_length = _check_length_range(min_length, max_length, min_val=1)
     horizon = _check_int(horizon, "horizon", min_val=1)
     stride = _check_int(stride, "stride", min_val=1)
-    if min_length > max_length:
-        raise ValueError(
-            f"min_length must not exceed max_length, got min_length={min_length} "
-            f"and max_length={max_length}."
-        )
 
     index = series.index if isinstance(series, pd.Series) else None
     if isinstance(series, pd.DataFrame):

@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ._validation import _check_bool, _check_float, _check_int
+from ._validation import _check_bool, _check_float, _check_int, _check_length_range
 
 __all__ = ["make_adding_problem", "make_next_value_sequences"]
 
@@ -140,13 +140,7 @@ def make_next_value_sequences(
     ([1.0, 3.0, 5.0, 7.0, 9.0, 11.0], 13.0)
     """
     n_samples = _check_int(n_samples, "n_samples", min_val=1)
-    min_length = _check_int(min_length, "min_length", min_val=2)
-    max_length = _check_int(max_length, "max_length", min_val=2)
-    if min_length > max_length:
-        raise ValueError(
-            f"min_length must not exceed max_length, got min_length={min_length} "
-            f"and max_length={max_length}."
-        )
+    min_length, max_length = _check_length_range(min_length, max_length, min_val=2)
     scale = _check_float(scale, "scale", min_val=0.0, include_boundaries="neither")
     rng = check_random_state(random_state)
 

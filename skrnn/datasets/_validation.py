@@ -39,3 +39,15 @@ def _check_bool(value, name):
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be a bool, got {value!r}.")
     return bool(value)
+
+
+def _check_length_range(min_length, max_length, *, min_val):
+    """Check a ``[min_length, max_length]`` range of sequence lengths; return both as ints."""
+    min_length = _check_int(min_length, "min_length", min_val=min_val)
+    max_length = _check_int(max_length, "max_length", min_val=min_val)
+    if min_length > max_length:
+        raise ValueError(
+            f"min_length must not exceed max_length, got min_length={min_length} "
+            f"and max_length={max_length}."
+        )
+    return min_length, max_length
