@@ -34,6 +34,14 @@ class _LabelHeadMixin:
             return encoded.astype(dtype), row_w, 1, "binary", encoded
         return encoded, row_w, self.classes_.shape[0], "multiclass", encoded
 
+    def _partial_fit_labels(self, X, y, classes, sample_weight):
+        if not self._is_fitted() and classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit: the "
+                "first batch may not contain every class."
+            )
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
     def _proba_from_outputs(self, outputs):
         if outputs.shape[1] == 1:
             p = np.empty(outputs.shape[0], dtype=outputs.dtype)
@@ -261,10 +269,10 @@ class RNNClassifier(_LabelHeadMixin, ClassifierMixin, BaseRNN):
     def _prepare_targets(self, y, seqs, *, reset, classes=None):
         y = column_or_1d(y, warn=True)
         check_n_samples(seqs, y)
-        targets, row_w, n_out, loss, encoded = self._encode_step_or_sequence_labels(
+        # The encoded labels double as the strata of the validation split.
+        return self._encode_step_or_sequence_labels(
             y, seqs.dtype, reset=reset, classes=classes, what="y"
         )
-        return targets, row_w, n_out, loss, encoded
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -309,12 +317,7 @@ class RNNClassifier(_LabelHeadMixin, ClassifierMixin, BaseRNN):
         self : RNNClassifier
             The estimator.
         """
-        if not self._is_fitted() and classes is None:
-            raise ValueError(
-                "classes must be passed on the first call to partial_fit: the "
-                "first batch may not contain every class."
-            )
-        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+        return self._partial_fit_labels(X, y, classes, sample_weight)
 
     def decision_function(self, X):
         """Raw network outputs (logits).

@@ -255,12 +255,7 @@ class RNNSequenceTagger(_LabelHeadMixin, BaseRNN):
         self : RNNSequenceTagger
             The estimator.
         """
-        if not self._is_fitted() and classes is None:
-            raise ValueError(
-                "classes must be passed on the first call to partial_fit: the "
-                "first batch may not contain every label."
-            )
-        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+        return self._partial_fit_labels(X, y, classes, sample_weight)
 
     def predict_proba(self, X):
         """Per-step class probabilities.
