@@ -150,12 +150,9 @@ def predict_chunks(lengths, max_rows=1 << 14, max_sequences=256):
     benchmarks/bench_predict.py).
     """
     lengths = np.asarray(lengths, dtype=np.int64)
-    n = lengths.shape[0]
-    if n == 0:
-        return []
-    if n <= max_sequences and lengths.sum() < max_rows:
-        return [np.arange(n)]
-    return np.split(np.arange(n), chunk_starts(lengths, max_rows, max_sequences)[1:])
+    starts = chunk_starts(lengths, max_rows, max_sequences)
+    ends = np.append(starts[1:], lengths.shape[0])
+    return [np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist())]
 
 
 def time_chunks(batch, size, per_step, dtype):

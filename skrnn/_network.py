@@ -127,11 +127,8 @@ def _matmul(a, b, out, accumulate=False, bias=None):
     would otherwise run on one thread).
     """
     m = a.shape[0]
-    parts = 2 if m >= _SPLIT_MIN_ROWS and 2.0 * m * a.shape[1] * b.shape[1] >= SPLIT_GEMM_FLOPS else 1
-    bounds = [0, m // 2, m] if parts == 2 else [0, m]
 
-    def block(k):
-        lo, hi = bounds[k], bounds[k + 1]
+    def block(lo, hi):
         if accumulate:
             out[lo:hi] += a[lo:hi] @ b
         else:
@@ -139,7 +136,8 @@ def _matmul(a, b, out, accumulate=False, bias=None):
         if bias is not None:
             out[lo:hi] += bias
 
-    run_shards(block, parts)
+    flops = 2.0 * m * a.shape[1] * b.shape[1]
+    run_halves(block, m, split=m >= _SPLIT_MIN_ROWS and flops >= SPLIT_GEMM_FLOPS)
 
 
 def _final_rows(batch):

@@ -173,12 +173,15 @@ def run_shards(task, n_shards):
 HALVES_MIN_SIZE = 1 << 19
 
 
-def run_halves(task, size):
-    """Call ``task(lo, hi)`` over ``[0, size)``, as two halves in parallel when long.
+def run_halves(task, size, split=None):
+    """Call ``task(lo, hi)`` over ``[0, size)``, as two halves in parallel if ``split``.
 
-    For elementwise, memory-bound updates (Adam over a 10,000-token
-    ``weight_ih``: ~140 MB of traffic a step), where a second core adds
-    memory bandwidth.
+    ``split`` defaults to ``size >= HALVES_MIN_SIZE``: for elementwise,
+    memory-bound updates (Adam over a 10,000-token ``weight_ih``: ~140 MB of
+    traffic a step), where a second core adds memory bandwidth.  The halves
+    are fixed by ``size`` and ``split`` alone, never by the thread count.
     """
-    bounds = (0, size // 2, size) if size >= HALVES_MIN_SIZE else (0, size)
+    if split is None:
+        split = size >= HALVES_MIN_SIZE
+    bounds = (0, size // 2, size) if split else (0, size)
     run_shards(lambda k: task(bounds[k], bounds[k + 1]), len(bounds) - 1)
