@@ -491,9 +491,16 @@ def validate_sequences(estimator, X, *, reset, dtype=None):
     if isinstance(X, TokenSequences):
         if len(X) == 0:
             raise _empty_error(estimator, "X holds no documents")
-        seqs = Sequences(
-            X.token_ids.copy(), X.offsets.copy(), X.n_vocabulary, True, X.dtype
-        )
+        ids = X.token_ids.copy()
+        # Checked again here, not only when the container was built: the ids
+        # index weight rows inside Numba kernels, where an id edited in place
+        # since then would read out of bounds instead of raising.
+        if ids.size and (ids.min() < 0 or ids.max() >= X.n_vocabulary):
+            raise ValueError(
+                f"X holds token ids outside [0, {X.n_vocabulary}) (range "
+                f"[{ids.min()}, {ids.max()}]); was its token_ids array modified?"
+            )
+        seqs = Sequences(ids, X.offsets.copy(), X.n_vocabulary, True, X.dtype)
         kind, width, n_step, names_source = "tokens", X.n_vocabulary, X.n_vocabulary, None
     elif sp.issparse(X):
         raise TypeError(

@@ -146,3 +146,15 @@ def test_invalid_hyperparameters(est_cls, params, match):
     X, y = _xy(est_cls)
     with pytest.raises(ValueError, match=match):
         est_cls(**{**TINY, **params}).fit(X, y)
+
+
+def test_token_ids_edited_after_encoding_raise_instead_of_reading_out_of_bounds():
+    docs = ["good movie", "bad movie", "good plot"] * 4
+    y = np.arange(12) % 2
+    tokens = TextOneHotEncoder().fit_transform(docs)
+    clf = RNNClassifier(**TINY).fit(tokens, y)
+    tokens.token_ids[3] = tokens.n_vocabulary + 100  # a kernel would index past the weights
+    with pytest.raises(ValueError, match="token ids outside"):
+        clf.predict(tokens)
+    with pytest.raises(ValueError, match="token ids outside"):
+        RNNClassifier(**TINY).fit(tokens, y)
