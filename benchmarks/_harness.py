@@ -39,6 +39,41 @@ def median_time(fn, repeats, warmup=True):
     return float(np.median(times))
 
 
+def skrnn_training_step(seqs, arch, rng, blas_limit=True):
+    """One skrnn training step as ``fit`` runs it per mini-batch: pack, loss and gradient, Adam.
+
+    Binary head on random labels, the whole of ``seqs`` as the batch,
+    float32, ``alpha=1e-4``.  With ``blas_limit`` the step sets BLAS to one
+    thread itself; otherwise the caller does.
+    """
+    from skrnn._batching import pack_batch
+    from skrnn._network import Network
+    from skrnn._optimizers import AdamOptimizer
+    from skrnn._params import Layout
+    from skrnn._threads import single_threaded_blas
+
+    layout = Layout(arch)
+    network = Network(layout, "binary", False)
+    theta = layout.init_theta(rng, np.float32)
+    optimizer = AdamOptimizer(theta.size, np.float32)
+    y = rng.randint(0, 2, seqs.n_samples).astype(np.float32)
+    idx = np.arange(seqs.n_samples)
+
+    def step():
+        batch = pack_batch(seqs, idx, y=y)
+        _, grad = network.loss_and_grad(theta, batch, 1e-4)
+        optimizer.update_params(theta, grad)
+
+    if not blas_limit:
+        return step
+
+    def limited_step():
+        with single_threaded_blas():
+            step()
+
+    return limited_step
+
+
 def interleaved_medians(fn_a, fn_b, repeats, warmup=True):
     """Median wall times (seconds) of ``fn_a()`` and ``fn_b()`` called alternately.
 

@@ -15,14 +15,10 @@ import argparse
 import time
 
 import numpy as np
-from _harness import load_torch, result_row
+from _harness import load_torch, result_row, skrnn_training_step
 
-from skrnn._batching import pack_batch
-from skrnn._network import Network
-from skrnn._optimizers import AdamOptimizer
-from skrnn._params import Architecture, Layout
+from skrnn._params import Architecture
 from skrnn._sequences import Sequences
-from skrnn._threads import single_threaded_blas
 
 # Speed-up over each torch variant the issue asks for.
 TARGETS = {
@@ -34,20 +30,7 @@ TARGETS = {
 
 
 def skrnn_step(seqs, arch, rng):
-    layout = Layout(arch)
-    network = Network(layout, "binary", False)
-    theta = layout.init_theta(rng, np.float32)
-    optimizer = AdamOptimizer(theta.size, np.float32)
-    y = rng.randint(0, 2, seqs.n_samples).astype(np.float32)
-    idx = np.arange(seqs.n_samples)
-
-    def step():
-        with single_threaded_blas():
-            batch = pack_batch(seqs, idx, y=y)
-            _, grad = network.loss_and_grad(theta, batch, 1e-4)
-            optimizer.update_params(theta, grad)
-
-    return step
+    return skrnn_training_step(seqs, arch, rng)
 
 
 def torch_step(module_in, lstm, head, make_input, y):

@@ -15,12 +15,9 @@ import argparse
 import time
 
 import numpy as np
-from _harness import load_torch, result_row
+from _harness import load_torch, result_row, skrnn_training_step
 
-from skrnn._batching import pack_batch
-from skrnn._network import Network
-from skrnn._optimizers import AdamOptimizer
-from skrnn._params import Architecture, Layout
+from skrnn._params import Architecture
 from skrnn._sequences import Sequences
 from skrnn._threads import single_threaded_blas
 
@@ -35,22 +32,12 @@ TARGETS = {
 
 
 def skrnn_step(cell, hidden, batch, steps, features, rng):
-    dtype = np.float32
-    values = rng.normal(size=(batch * steps, features)).astype(dtype)
-    seqs = Sequences(values, np.arange(batch + 1, dtype=np.int64) * steps, features, False, dtype)
-    layout = Layout(Architecture(cell, (hidden,), False, False, features, False, None, 1))
-    network = Network(layout, "binary", False)
-    theta = layout.init_theta(rng, dtype)
-    optimizer = AdamOptimizer(theta.size, dtype)
-    y = rng.randint(0, 2, batch).astype(dtype)
-    idx = np.arange(batch)
-
-    def step():
-        packed = pack_batch(seqs, idx, y=y)
-        _, grad = network.loss_and_grad(theta, packed, 1e-4)
-        optimizer.update_params(theta, grad)
-
-    return step
+    """A step on ``batch`` random sequences of ``steps`` steps; the caller limits BLAS."""
+    values = rng.normal(size=(batch * steps, features)).astype(np.float32)
+    offsets = np.arange(batch + 1, dtype=np.int64) * steps
+    seqs = Sequences(values, offsets, features, False, np.float32)
+    arch = Architecture(cell, (hidden,), False, False, features, False, None, 1)
+    return skrnn_training_step(seqs, arch, rng, blas_limit=False)
 
 
 def torch_step(cell, hidden, batch, steps, features):
