@@ -69,7 +69,8 @@ def test_refits_are_bit_identical_in_threads_and_processes():
 def test_weights_identical_across_numba_and_blas_thread_counts(tmp_path):
     """Shards and split GEMMs are fixed by the data, BLAS is single-threaded inside
     fit, so thread settings cannot change results; checked in fresh processes on a
-    model whose batches are sharded (64 sequences) and whose GEMMs are split."""
+    model whose batches are sharded (64 sequences in two shards; the last 32 cut in two
+    for their 64 hidden units) and whose GEMMs are split."""
     import os
     import subprocess
     import sys
@@ -81,7 +82,7 @@ def test_weights_identical_across_numba_and_blas_thread_counts(tmp_path):
         "rng = np.random.RandomState(0)\n"
         "X = [rng.normal(size=(rng.randint(2, 30), 3)) for _ in range(160)]\n"
         "y = np.array([int(x[0, 0] > 0) for x in X])\n"
-        "clf = RNNClassifier('lstm', (48, 8), max_iter=3, batch_size=64,\n"
+        "clf = RNNClassifier('lstm', (64, 8), max_iter=3, batch_size=64,\n"
         "                    random_state=0).fit(X, y)\n"
         "p = clf.predict_proba(X)\n"
         "print(hashlib.sha256(clf._theta.tobytes() + p.tobytes()).hexdigest())\n"

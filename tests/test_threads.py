@@ -7,25 +7,39 @@ import numpy as np
 import pytest
 
 from skrnn import RNNClassifier
-from skrnn._batching import SHARD_SEQUENCES, shard_bounds
+from skrnn._batching import HALVE_STEP_WORK, SHARD_SEQUENCES, shard_bounds
 from skrnn._threads import run_shards, single_threaded_blas
 
 
+@pytest.mark.parametrize("step_work", [0, HALVE_STEP_WORK])
 @pytest.mark.parametrize("seed", range(5))
-def test_shards_cover_the_live_sequences_in_balanced_ranges(seed):
+def test_shards_cover_the_live_sequences_in_balanced_ranges(seed, step_work):
     rng = np.random.RandomState(seed)
     n = rng.randint(1, 300)
     lengths = np.sort(rng.randint(0, 120, n))[::-1]
-    bounds = shard_bounds(lengths)
+    bounds = shard_bounds(lengths, step_work)
     n_live = np.count_nonzero(lengths)
     assert bounds[0] == 0 and bounds[-1] == n_live
     assert np.all(np.diff(bounds) > 0) or n_live == 0
     n_shards = len(bounds) - 1
-    assert n_shards == max(1, min(n_live // SHARD_SEQUENCES, 16)) or n_live == 0
+    expected = max(1, min(n_live // SHARD_SEQUENCES, 16))
+    if step_work and SHARD_SEQUENCES <= n_live < 2 * SHARD_SEQUENCES:
+        expected = 2
+    assert n_shards == expected or n_live == 0
     if n_shards > 1:
         work = [lengths[a:b].sum() for a, b in zip(bounds[:-1], bounds[1:])]
         # Each shard is within one sequence of an equal share of the steps.
         assert max(work) - min(work) <= 2 * lengths.max()
+
+
+def test_a_batch_of_32_is_halved_only_when_each_step_carries_enough_work():
+    lengths = np.full(SHARD_SEQUENCES, 50)
+    assert shard_bounds(lengths, HALVE_STEP_WORK - 1).tolist() == [0, SHARD_SEQUENCES]
+    half = SHARD_SEQUENCES // 2
+    assert shard_bounds(lengths, HALVE_STEP_WORK).tolist() == [0, half, SHARD_SEQUENCES]
+    # Fewer sequences than a shard stay whole however heavy the steps.
+    short = np.full(SHARD_SEQUENCES - 1, 50)
+    assert shard_bounds(short, 10 * HALVE_STEP_WORK).tolist() == [0, SHARD_SEQUENCES - 1]
 
 
 def test_shards_depend_on_the_lengths_only():
