@@ -290,6 +290,9 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
             setattr(self, name, views[name])
         self._theta = theta
         self._theta_views = _weight_objects(self)
+        # Would be rebuilt anyway (it is keyed on theta); dropped so the
+        # previous weights are not kept alive.
+        self.__dict__.pop("_unpacked_theta", None)
 
     def _pack_weights(self, layout, dtype):
         return layout.from_attributes(
@@ -312,6 +315,23 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
             return self._theta
         return self._pack_weights(layout, self.coef_.dtype)
 
+    def _predict_params(self):
+        """``(layout, theta, params)`` for predict, ``params`` being ``layout.unpack(theta)``.
+
+        The unpacked views are kept between calls (``_unpacked_theta``) for as
+        long as ``_current_theta`` returns the same ``theta``: in-place edits
+        of the public attributes reach them (they view the same memory), and
+        a refit, or a replaced attribute, gives another ``theta`` and so a
+        new unpacking.
+        """
+        layout = layout_for(self._arch)
+        theta = self._current_theta(layout)
+        cached = getattr(self, "_unpacked_theta", None)
+        if cached is None or cached[0] is not theta:
+            cached = (theta, layout.unpack(theta))
+            self._unpacked_theta = cached
+        return layout, theta, cached[1]
+
     def __getstate__(self):
         # A copy: on Python >= 3.11 object.__getstate__ returns self.__dict__
         # itself, and popping from it would strip the live estimator.
@@ -319,6 +339,7 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
         # The public attributes are views of _theta; pickle only them.
         state.pop("_theta", None)
         state.pop("_theta_views", None)
+        state.pop("_unpacked_theta", None)
         return stamp_version(state)
 
     def __setstate__(self, state):
@@ -333,11 +354,18 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
         """Network outputs for X and its Sequences (see ``predict_outputs``)."""
         check_is_fitted(self)
         seqs = validate_sequences(self, X, reset=False, dtype=self.coef_.dtype)
-        layout = layout_for(self._arch)
-        theta = self._current_theta(layout)
+        layout, theta, params = self._predict_params()
+        # A Network per call, not one kept with the parameters: its
+        # workspace is not safe to share between threads predicting at once,
+        # and after a large X it would keep tens of MB alive.
         network = Network(layout, self._loss, self._per_step)
         with single_threaded_blas():
-            return predict_outputs(network, theta, seqs), seqs
+            return predict_outputs(network, theta, seqs, params=params), seqs
+
+    def __sklearn_is_fitted__(self):
+        # check_is_fitted otherwise scans every attribute name for a trailing
+        # underscore on each predict call; the weights are what predict needs.
+        return self._is_fitted()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -30,7 +30,7 @@ def _prefix_states(states, n):
     return [[(h[:n], c[:n]) for h, c in layer] for layer in states]
 
 
-def _streamed_forward(network, theta, batch, size):
+def _streamed_forward(network, theta, batch, size, params=None):
     """Outputs of a unidirectional network, computed ``size`` steps at a time."""
     per_step = network.per_step
     n_out = network.arch.n_outputs
@@ -39,7 +39,7 @@ def _streamed_forward(network, theta, batch, size):
     r0 = 0
     for ends_here, chunk in time_chunks(batch, size, per_step, theta.dtype):
         init = None if states is None else _prefix_states(states, chunk.n_sequences)
-        logits, states = network.forward(theta, chunk, init)
+        logits, states = network.forward(theta, chunk, init, params=params)
         if per_step:
             out[r0 : r0 + chunk.n_rows] = logits
             r0 += chunk.n_rows
@@ -49,13 +49,14 @@ def _streamed_forward(network, theta, batch, size):
     return out
 
 
-def predict_outputs(network, theta, seqs, idx=None):
+def predict_outputs(network, theta, seqs, idx=None, params=None):
     """Network outputs (logits) for sequences ``idx`` (all by default).
 
     Many-to-one: ``(len(idx), n_outputs)`` in ``idx`` order.  Many-to-many:
     ``(total steps, n_outputs)``, the steps of ``idx``'s sequences
     concatenated in ``idx`` order.  Works in length-sorted chunks of bounded
-    size; a sequence's output never depends on its chunk-mates.
+    size; a sequence's output never depends on its chunk-mates.  ``params``
+    is ``network.layout.unpack(theta)``, if the caller keeps one.
     """
     if idx is None:
         idx = np.arange(seqs.n_samples)
@@ -72,9 +73,9 @@ def predict_outputs(network, theta, seqs, idx=None):
     for chunk in predict_chunks(lengths):
         batch = pack_batch(seqs, idx[chunk])
         if stream and batch.batch_sizes.shape[0] > PREDICT_CHUNK_STEPS:
-            logits = _streamed_forward(network, theta, batch, PREDICT_CHUNK_STEPS)
+            logits = _streamed_forward(network, theta, batch, PREDICT_CHUNK_STEPS, params)
         else:
-            logits, _ = network.forward(theta, batch, final_states=False)
+            logits, _ = network.forward(theta, batch, final_states=False, params=params)
         if network.per_step:
             dest = pack_rows(out_offsets, chunk[batch.order], batch.batch_sizes)
             out[dest] = logits
