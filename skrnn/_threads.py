@@ -163,6 +163,9 @@ def run_shards(task, n_shards):
     lanes; the caller's thread runs lane 0 and the pool the others.
     Exceptions propagate.
     """
+    if n_shards == 1:  # one sequence, a small batch: no lanes to set up
+        task(0)
+        return
     lanes = min(n_threads(), n_shards)
     pool = _get_pool() if lanes > 1 else None
 
@@ -203,5 +206,8 @@ def run_halves(task, size, split=None):
     """
     if split is None:
         split = size >= HALVES_MIN_SIZE
-    bounds = (0, size // 2, size) if split else (0, size)
-    run_shards(lambda k: task(bounds[k], bounds[k + 1]), len(bounds) - 1)
+    if not split:
+        task(0, size)
+        return
+    bounds = (0, size // 2, size)
+    run_shards(lambda k: task(bounds[k], bounds[k + 1]), 2)

@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
-from ._batching import batch_plan, pack_batch, predict_chunks, time_chunks
+from ._batching import batch_plan, chunk_ranges, pack_batch, pack_range, time_chunks
 from ._kernels._packing import pack_rows
 from ._optimizers import AdamOptimizer, SGDOptimizer
 
@@ -59,28 +59,34 @@ def predict_outputs(network, theta, seqs, idx=None, params=None):
     is ``network.layout.unpack(theta)``, if the caller keeps one.
     """
     if idx is None:
-        idx = np.arange(seqs.n_samples)
-    idx = np.asarray(idx, dtype=np.int64)
-    lengths = seqs.offsets[idx + 1] - seqs.offsets[idx]
+        lengths = seqs.lengths
+    else:
+        idx = np.asarray(idx, dtype=np.int64)
+        lengths = seqs.offsets[idx + 1] - seqs.offsets[idx]
     n_out = network.arch.n_outputs
     if network.per_step:
-        out_offsets = np.zeros(idx.shape[0] + 1, dtype=np.int64)
+        out_offsets = np.zeros(lengths.shape[0] + 1, dtype=np.int64)
         np.cumsum(lengths, out=out_offsets[1:])
         out = np.empty((int(out_offsets[-1]), n_out), dtype=theta.dtype)
     else:
-        out = np.empty((idx.shape[0], n_out), dtype=theta.dtype)
+        out = np.empty((lengths.shape[0], n_out), dtype=theta.dtype)
     stream = not network.arch.bidirectional
-    for chunk in predict_chunks(lengths):
-        batch = pack_batch(seqs, idx[chunk])
+    for start, stop in chunk_ranges(lengths):
+        if idx is None:
+            batch = pack_range(seqs, start, stop)
+        else:
+            batch = pack_batch(seqs, idx[start:stop])
         if stream and batch.batch_sizes.shape[0] > PREDICT_CHUNK_STEPS:
             logits = _streamed_forward(network, theta, batch, PREDICT_CHUNK_STEPS, params)
         else:
             logits, _ = network.forward(theta, batch, final_states=False, params=params)
+        # Rows of the chunk's sequences in sorted order (``order`` counts
+        # from the chunk's first sequence).
         if network.per_step:
-            dest = pack_rows(out_offsets, chunk[batch.order], batch.batch_sizes)
+            dest = pack_rows(out_offsets, start + batch.order, batch.batch_sizes)
             out[dest] = logits
         else:
-            out[chunk[batch.order]] = logits
+            out[start:stop][batch.order] = logits
     return out
 
 
