@@ -81,8 +81,8 @@ class _SingleThreadedBlas:
     """The context manager ``single_threaded_blas()`` returns (see there).
 
     A class rather than a ``@contextmanager`` generator: entering and leaving
-    a generator-based one cost ~1.5 us more, on a path that predicts one
-    sequence in well under 100 us.  Holds no per-use state (the count is
+    a generator-based one cost ~1.5 us more, on every predict call (one
+    sequence: ~60 us of compute).  Holds no per-use state (the count is
     global), so one instance serves every caller and nested uses.
     """
 
