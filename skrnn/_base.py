@@ -5,6 +5,7 @@ incremental, following ``MLPClassifier._fit``), the public weight attributes in
 PyTorch's layout and the plumbing from any X to network outputs.
 """
 
+import operator
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
@@ -290,6 +291,9 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
             setattr(self, name, views[name])
         self._theta = theta
         self._theta_views = _weight_objects(self)
+        # Unpacked here rather than in predict: predict must not change the
+        # estimator's __dict__ (sklearn's check_dict_unchanged).
+        self._theta_params = layout.unpack(theta)
 
     def _pack_weights(self, layout, dtype):
         return layout.from_attributes(
@@ -307,10 +311,25 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
             stored is not None
             and current is not None
             and len(stored) == len(current)
-            and all(a is b for a, b in zip(stored, current))
+            and all(map(operator.is_, stored, current))
         ):
             return self._theta
         return self._pack_weights(layout, self.coef_.dtype)
+
+    def _predict_params(self):
+        """``(layout, theta, params)`` for predict, ``params`` being ``layout.unpack(theta)``.
+
+        While the public attributes are the fitted views, ``params`` are the
+        views unpacked once by ``_set_weights`` (unpacking cost ~4 us of a
+        one-sequence predict); in-place edits of the attributes reach them,
+        as they share memory.  A replaced attribute gives a freshly packed
+        ``theta``, unpacked for this call only.
+        """
+        layout = layout_for(self._arch)
+        theta = self._current_theta(layout)
+        if theta is getattr(self, "_theta", None):
+            return layout, theta, self._theta_params
+        return layout, theta, layout.unpack(theta)
 
     def __getstate__(self):
         # A copy: on Python >= 3.11 object.__getstate__ returns self.__dict__
@@ -319,6 +338,7 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
         # The public attributes are views of _theta; pickle only them.
         state.pop("_theta", None)
         state.pop("_theta_views", None)
+        state.pop("_theta_params", None)
         return stamp_version(state)
 
     def __setstate__(self, state):
@@ -333,11 +353,18 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
         """Network outputs for X and its Sequences (see ``predict_outputs``)."""
         check_is_fitted(self)
         seqs = validate_sequences(self, X, reset=False, dtype=self.coef_.dtype)
-        layout = layout_for(self._arch)
-        theta = self._current_theta(layout)
+        layout, theta, params = self._predict_params()
+        # A Network per call, not one kept with the parameters: its
+        # workspace is not safe to share between threads predicting at once,
+        # and after a large X it would keep tens of MB alive.
         network = Network(layout, self._loss, self._per_step)
         with single_threaded_blas():
-            return predict_outputs(network, theta, seqs), seqs
+            return predict_outputs(network, theta, seqs, params=params), seqs
+
+    def __sklearn_is_fitted__(self):
+        # check_is_fitted otherwise scans every attribute name for a trailing
+        # underscore on each predict call; the weights are what predict needs.
+        return self._is_fitted()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -350,5 +377,7 @@ def _weight_objects(est):
     objs = [est.coef_, est.intercept_, est.embedding_]
     for layer in est.recurrent_weights_:
         for weights in layer:
-            objs.extend(weights[k] for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+            # Spelled out: a generator here cost ~1 us of every predict call.
+            objs += (weights["weight_ih"], weights["weight_hh"], weights["bias_ih"],
+                     weights["bias_hh"])
     return objs

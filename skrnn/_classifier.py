@@ -46,7 +46,11 @@ class _LabelHeadMixin:
         if outputs.shape[1] == 1:
             p = np.empty(outputs.shape[0], dtype=outputs.dtype)
             sigmoid(np.ascontiguousarray(outputs[:, 0]), p)
-            return np.column_stack([1 - p, p])
+            # Filled in place: np.column_stack's Python wrapper cost ~3 us.
+            proba = np.empty((p.shape[0], 2), dtype=p.dtype)
+            np.subtract(1, p, out=proba[:, 0])
+            proba[:, 1] = p
+            return proba
         proba = np.empty_like(outputs)
         softmax(outputs, proba)
         return proba

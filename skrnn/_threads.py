@@ -26,7 +26,6 @@ import ctypes
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
 import numba
 
@@ -78,35 +77,56 @@ def _blas_controls():
     return controls
 
 
-@contextmanager
+class _SingleThreadedBlas:
+    """The context manager ``single_threaded_blas()`` returns (see there).
+
+    A class rather than a ``@contextmanager`` generator: entering and leaving
+    a generator-based one cost ~1.5 us more, on every predict call (one
+    sequence: ~60 us of compute).  Holds no per-use state (the count is
+    global), so one instance serves every caller and nested uses.
+    """
+
+    __slots__ = ()
+
+    def __enter__(self):
+        global _controls, _blas_users, _blas_saved
+        with _blas_lock:
+            if _controls is None:
+                _controls = _blas_controls()
+            if _blas_users == 0:
+                _blas_saved = [get() for get, _ in _controls]
+                for (_, set_), n in zip(_controls, _blas_saved):
+                    if n != 1:
+                        set_(1)
+            _blas_users += 1
+        return self
+
+    def __exit__(self, *exc_info):
+        global _blas_users
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0:
+                for (_, set_), n in zip(_controls, _blas_saved):
+                    if n != 1:
+                        set_(n)
+        return False
+
+
+_SINGLE_THREADED_BLAS = _SingleThreadedBlas()
+
+
 def single_threaded_blas():
     """Context manager limiting every loaded BLAS library to one thread.
 
     The libraries are scanned once (about 5 ms, which would dominate
     predicting one sequence if done per call); the limit is then a get and
-    two sets per library.  The limit is process-wide, so it is counted: with
-    fits running in several threads, the first to enter sets it and the last
-    to leave restores the user's setting (restoring it while another fit
-    still ran let that fit's GEMMs go multi-threaded and change its last
-    bits).
+    two sets per library (none for a library already at one thread).  The
+    limit is process-wide, so it is counted: with fits running in several
+    threads, the first to enter sets it and the last to leave restores the
+    user's setting (restoring it while another fit still ran let that fit's
+    GEMMs go multi-threaded and change its last bits).
     """
-    global _controls, _blas_users, _blas_saved
-    with _blas_lock:
-        if _controls is None:
-            _controls = _blas_controls()
-        if _blas_users == 0:
-            _blas_saved = [get() for get, _ in _controls]
-            for _, set_ in _controls:
-                set_(1)
-        _blas_users += 1
-    try:
-        yield
-    finally:
-        with _blas_lock:
-            _blas_users -= 1
-            if _blas_users == 0:
-                for (_, set_), n in zip(_controls, _blas_saved):
-                    set_(n)
+    return _SINGLE_THREADED_BLAS
 
 
 def n_threads():
@@ -143,6 +163,9 @@ def run_shards(task, n_shards):
     lanes; the caller's thread runs lane 0 and the pool the others.
     Exceptions propagate.
     """
+    if n_shards == 1:  # one sequence, a small batch: no lanes to set up
+        task(0)
+        return
     lanes = min(n_threads(), n_shards)
     pool = _get_pool() if lanes > 1 else None
 
@@ -183,5 +206,8 @@ def run_halves(task, size, split=None):
     """
     if split is None:
         split = size >= HALVES_MIN_SIZE
-    bounds = (0, size // 2, size) if split else (0, size)
-    run_shards(lambda k: task(bounds[k], bounds[k + 1]), len(bounds) - 1)
+    if not split:
+        task(0, size)
+        return
+    bounds = (0, size // 2, size)
+    run_shards(lambda k: task(bounds[k], bounds[k + 1]), 2)

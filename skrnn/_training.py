@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
-from ._batching import batch_plan, pack_batch, predict_chunks, time_chunks
+from ._batching import batch_plan, chunk_ranges, pack_batch, pack_range, time_chunks
 from ._kernels._packing import pack_rows
 from ._optimizers import AdamOptimizer, SGDOptimizer
 
@@ -30,7 +30,7 @@ def _prefix_states(states, n):
     return [[(h[:n], c[:n]) for h, c in layer] for layer in states]
 
 
-def _streamed_forward(network, theta, batch, size):
+def _streamed_forward(network, theta, batch, size, params=None):
     """Outputs of a unidirectional network, computed ``size`` steps at a time."""
     per_step = network.per_step
     n_out = network.arch.n_outputs
@@ -39,7 +39,7 @@ def _streamed_forward(network, theta, batch, size):
     r0 = 0
     for ends_here, chunk in time_chunks(batch, size, per_step, theta.dtype):
         init = None if states is None else _prefix_states(states, chunk.n_sequences)
-        logits, states = network.forward(theta, chunk, init)
+        logits, states = network.forward(theta, chunk, init, params=params)
         if per_step:
             out[r0 : r0 + chunk.n_rows] = logits
             r0 += chunk.n_rows
@@ -49,37 +49,44 @@ def _streamed_forward(network, theta, batch, size):
     return out
 
 
-def predict_outputs(network, theta, seqs, idx=None):
+def predict_outputs(network, theta, seqs, idx=None, params=None):
     """Network outputs (logits) for sequences ``idx`` (all by default).
 
     Many-to-one: ``(len(idx), n_outputs)`` in ``idx`` order.  Many-to-many:
     ``(total steps, n_outputs)``, the steps of ``idx``'s sequences
     concatenated in ``idx`` order.  Works in length-sorted chunks of bounded
-    size; a sequence's output never depends on its chunk-mates.
+    size; a sequence's output never depends on its chunk-mates.  ``params``
+    is ``network.layout.unpack(theta)``, if the caller keeps one.
     """
     if idx is None:
-        idx = np.arange(seqs.n_samples)
-    idx = np.asarray(idx, dtype=np.int64)
-    lengths = seqs.offsets[idx + 1] - seqs.offsets[idx]
+        lengths = seqs.lengths
+    else:
+        idx = np.asarray(idx, dtype=np.int64)
+        lengths = seqs.offsets[idx + 1] - seqs.offsets[idx]
     n_out = network.arch.n_outputs
     if network.per_step:
-        out_offsets = np.zeros(idx.shape[0] + 1, dtype=np.int64)
+        out_offsets = np.zeros(lengths.shape[0] + 1, dtype=np.int64)
         np.cumsum(lengths, out=out_offsets[1:])
         out = np.empty((int(out_offsets[-1]), n_out), dtype=theta.dtype)
     else:
-        out = np.empty((idx.shape[0], n_out), dtype=theta.dtype)
+        out = np.empty((lengths.shape[0], n_out), dtype=theta.dtype)
     stream = not network.arch.bidirectional
-    for chunk in predict_chunks(lengths):
-        batch = pack_batch(seqs, idx[chunk])
-        if stream and batch.batch_sizes.shape[0] > PREDICT_CHUNK_STEPS:
-            logits = _streamed_forward(network, theta, batch, PREDICT_CHUNK_STEPS)
+    for start, stop in chunk_ranges(lengths):
+        if idx is None:
+            batch = pack_range(seqs, start, stop)
         else:
-            logits, _ = network.forward(theta, batch, final_states=False)
+            batch = pack_batch(seqs, idx[start:stop])
+        if stream and batch.batch_sizes.shape[0] > PREDICT_CHUNK_STEPS:
+            logits = _streamed_forward(network, theta, batch, PREDICT_CHUNK_STEPS, params)
+        else:
+            logits, _ = network.forward(theta, batch, final_states=False, params=params)
+        # Rows of the chunk's sequences in sorted order (``order`` counts
+        # from the chunk's first sequence).
         if network.per_step:
-            dest = pack_rows(out_offsets, chunk[batch.order], batch.batch_sizes)
+            dest = pack_rows(out_offsets, start + batch.order, batch.batch_sizes)
             out[dest] = logits
         else:
-            out[chunk[batch.order]] = logits
+            out[start:stop][batch.order] = logits
     return out
 
 

@@ -1,0 +1,167 @@
+"""The prediction path: cached unpacked weights, equal-length packing, small-input shortcuts.
+
+Predicting one sequence keeps the unpacked weights on the estimator and
+packs tables and 3-D arrays without sorting; these tests pin that the
+shortcuts never change a prediction and that the cache follows the weights.
+"""
+
+import pickle
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from skrnn import RNNClassifier, RNNRegressor, RNNSequenceTagger
+from skrnn._batching import pack_batch, pack_range
+from skrnn._sequences import Sequences, validate_sequences
+
+TINY = dict(hidden_layer_sizes=(5,), max_iter=2, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def cube():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 6, 3)).astype(np.float32)
+    return X, (X[:, 0, 0] > 0).astype(int)
+
+
+def _fitted(X, y, **params):
+    return RNNClassifier(**{**TINY, **params}).fit(X, y)
+
+
+def test_refit_partial_fit_and_warm_start_replace_the_cached_weights(cube):
+    X, y = cube
+    clf = _fitted(X, y)
+    clf.set_params(random_state=1).fit(X[::-1], y[::-1])
+    fresh = _fitted(X[::-1], y[::-1], random_state=1)
+    np.testing.assert_array_equal(clf.predict_proba(X), fresh.predict_proba(X))
+
+    clf.partial_fit(X, y)
+    fresh.partial_fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), fresh.predict_proba(X))
+
+    clf.set_params(warm_start=True, max_iter=1)
+    fresh.set_params(warm_start=True, max_iter=1)
+    with pytest.warns(Warning):
+        clf.fit(X, y)
+    with pytest.warns(Warning):
+        fresh.fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), fresh.predict_proba(X))
+
+
+def test_replaced_and_edited_weights_reach_predict(cube):
+    X, y = cube
+    clf = _fitted(X, y)
+    before = clf.predict_proba(X)
+    reference = pickle.loads(pickle.dumps(clf))  # rebuilt from the attributes
+
+    w_hh = clf.recurrent_weights_[0][0]["weight_hh"]
+    clf.recurrent_weights_[0][0]["weight_hh"] = w_hh * 0.5  # a new array
+    reference.recurrent_weights_[0][0]["weight_hh"][...] *= 0.5  # in place
+    changed = clf.predict_proba(X)
+    assert not np.array_equal(changed, before)
+    np.testing.assert_array_equal(changed, reference.predict_proba(X))
+    np.testing.assert_array_equal(clf.predict_proba(X), changed)  # and again
+
+    clf.recurrent_weights_[0][0]["weight_hh"] = w_hh
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
+    clf.coef_[...] = 0.0  # in place, through the cached views
+    clf.intercept_[...] = 0.0
+    np.testing.assert_array_equal(clf.predict_proba(X), np.full((40, 2), 0.5, np.float32))
+
+
+def test_cache_is_not_pickled_and_round_trips_predict_identically(cube):
+    X, y = cube
+    clf = _fitted(X, y)
+    expected = clf.predict_proba(X)
+    assert "_theta_params" not in clf.__getstate__()
+    loaded = pickle.loads(pickle.dumps(clf))
+    # Rebuilt on loading, as views of the loaded weights.
+    assert np.shares_memory(loaded._theta_params["coef"], loaded.coef_)
+    np.testing.assert_array_equal(loaded.predict_proba(X), expected)
+    np.testing.assert_array_equal(loaded.predict_proba(X[:1]), expected[:1])
+    assert not hasattr(clone(clf), "_theta_params")
+
+
+def test_threads_predicting_at_once_get_the_same_answers(cube):
+    X, y = cube
+    clf = _fitted(X, y, hidden_layer_sizes=(8,))
+    expected = [clf.predict_proba(X[i : i + 1]) for i in range(len(X))]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda i: clf.predict_proba(X[i : i + 1]), range(len(X))))
+    for a, b in zip(got, expected):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_equal_length_input_predicts_as_a_ragged_list(cube, cell, bidirectional):
+    # A 3-D array takes the unsorted packing; a list of its sequences the
+    # sorting one (same lengths, so the same layout): the bits must agree.
+    X, y = cube
+    clf = _fitted(X, y, cell=cell, bidirectional=bidirectional)
+    ragged = [x for x in X]
+    np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba(ragged))
+    np.testing.assert_array_equal(clf.predict_proba(X[3:4]), clf.predict_proba(ragged[3:4]))
+    tagger = RNNSequenceTagger(cell, bidirectional=bidirectional, **TINY).fit(
+        X, [(x[:, 0] > 0).astype(int) for x in X]
+    )
+    for a, b in zip(tagger.predict_proba(X), tagger.predict_proba(ragged)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_one_sequence_equals_its_row_of_a_batch(cube):
+    X, y = cube
+    reg = RNNRegressor(**TINY).fit(X, y.astype(float))
+    full = reg.predict(X)
+    for i in (0, 17, 39):
+        np.testing.assert_array_equal(reg.predict(X[i : i + 1]), full[i : i + 1])
+
+
+@pytest.mark.parametrize("shape", [(7, 5, 3), (1, 9, 2), (4, 0, 2), (6, 4)])
+def test_pack_range_matches_pack_batch(shape):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=shape)
+
+    class Est:
+        pass
+
+    seqs = validate_sequences(Est(), X, reset=True) if shape[1] else Sequences(
+        np.zeros((0, shape[2])), np.zeros(shape[0] + 1, dtype=np.int64), shape[2],
+    )
+    assert seqs.uniform_length == shape[1]
+    n = shape[0]
+    for start, stop in [(0, n), (1, n), (n - 1, n)]:
+        got = pack_range(seqs, start, stop)
+        want = pack_batch(seqs, np.arange(start, stop))
+        for field in ("x", "batch_sizes", "lengths", "order", "rows"):
+            a, b = getattr(got, field), getattr(want, field)
+            assert a.dtype == b.dtype and a.shape == b.shape, field
+            np.testing.assert_array_equal(a, b, err_msg=field)
+            assert a.flags.c_contiguous, field
+        np.testing.assert_array_equal(got.shards, want.shards)
+
+
+def test_uniform_length_of_ragged_sequences():
+    def seqs(lengths):
+        offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+        return Sequences(np.zeros((offsets[-1], 1)), offsets, 1)
+
+    assert seqs([3, 3, 3]).uniform_length == 3
+    assert seqs([3, 2, 3]).uniform_length is None
+    assert seqs([0, 0]).uniform_length == 0
+    assert seqs([]).uniform_length is None
+
+
+@pytest.mark.parametrize("n", [2, 3000])  # the direct test and the summed one
+def test_nan_is_found_in_small_and_large_inputs(cube, n):
+    X, y = cube
+    clf = _fitted(X, y)
+    big = np.zeros((n, 6, 3), dtype=np.float32)
+    big[n - 1, 5, 2] = np.nan
+    with pytest.raises(ValueError, match=f"NaN \\(sequence {n - 1}, step 5\\)"):
+        clf.predict(big)
+    big[n - 1, 5, 2] = np.finfo(np.float32).max  # finite, though the sum overflows
+    big[0, 0, 0] = np.finfo(np.float32).max
+    clf.predict(big)
