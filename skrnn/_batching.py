@@ -12,7 +12,6 @@ __all__ = [
     "pack_range",
     "shard_bounds",
     "batch_plan",
-    "predict_chunks",
     "chunk_ranges",
     "sequence_rows",
     "time_chunks",
@@ -185,23 +184,18 @@ def batch_plan(n_samples, batch_size, rng=None):
     return [idx[i : i + batch_size] for i in range(0, n_samples, batch_size)]
 
 
-def predict_chunks(lengths, max_rows=1 << 14, max_sequences=256):
-    """Consecutive index ranges of sequences, to predict a bounded amount at a time.
+def chunk_ranges(lengths, max_rows=1 << 14, max_sequences=256):
+    """``(start, stop)`` of consecutive runs of sequences, to predict a bounded amount at a time.
 
     Sequences are taken in order; a chunk closes once it holds
     ``max_sequences`` sequences or at least ``max_rows`` rows, so only its
     last sequence can take it past ``max_rows``; sequences are never split.
     The walk is a Numba loop: predicting a million short sequences must not
     walk them in Python.  The defaults keep a chunk's per-row arrays near the
-    size of the caches: 10,000 LSTM-64 sequences of 50 steps predicted in
-    0.41 s in chunks of 256, 0.52 s in chunks of 1,024 (2 threads;
-    benchmarks/bench_predict.py).
+    size of the caches (10,000 LSTM-64 sequences of 50 steps predicted ~20 %
+    faster in chunks of 256 than of 1,024; benchmarks/bench_predict.py).
+    Python ints, so slicing with them costs no conversions.
     """
-    return [np.arange(a, b) for a, b in chunk_ranges(lengths, max_rows, max_sequences)]
-
-
-def chunk_ranges(lengths, max_rows=1 << 14, max_sequences=256):
-    """``(start, stop)`` of each chunk of ``predict_chunks``, as Python ints."""
     lengths = np.asarray(lengths, dtype=np.int64)
     starts = chunk_starts(lengths, max_rows, max_sequences).tolist()
     return list(zip(starts, starts[1:] + [lengths.shape[0]]))

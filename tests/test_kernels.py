@@ -360,15 +360,16 @@ def test_each_kernel_has_at_most_two_signatures():
             assert len(floats) == 1, (kernel.__name__, sig)
 
 
-def test_predict_chunks_bound_rows_and_sequences_and_cover_everything():
-    from skrnn._batching import predict_chunks
+def test_chunk_ranges_bound_rows_and_sequences_and_cover_everything():
+    from skrnn._batching import chunk_ranges
 
     rng = np.random.RandomState(0)
     lengths = rng.randint(0, 300, size=5000)
     lengths[17] = 100_000  # longer than the budget: alone with what precedes it
-    chunks = predict_chunks(lengths, max_rows=4096, max_sequences=100)
-    np.testing.assert_array_equal(np.concatenate(chunks), np.arange(5000))
-    for chunk in chunks:
-        assert 1 <= len(chunk) <= 100
-        assert lengths[chunk[:-1]].sum() < 4096  # only the last may cross the budget
-    assert predict_chunks(np.array([], dtype=np.int64)) == []
+    ranges = chunk_ranges(lengths, max_rows=4096, max_sequences=100)
+    assert ranges[0][0] == 0 and ranges[-1][1] == 5000
+    assert all(stop == start for (_, stop), (start, _) in zip(ranges[:-1], ranges[1:]))
+    for start, stop in ranges:
+        assert 1 <= stop - start <= 100
+        assert lengths[start : stop - 1].sum() < 4096  # only the last may cross the budget
+    assert chunk_ranges(np.array([], dtype=np.int64)) == []

@@ -13,7 +13,7 @@ import pytest
 from sklearn.base import clone
 
 from skrnn import RNNClassifier, RNNRegressor, RNNSequenceTagger
-from skrnn._batching import pack_batch, pack_range
+from skrnn._batching import HALVE_STEP_WORK, pack_batch, pack_range
 from skrnn._sequences import Sequences, validate_sequences
 
 TINY = dict(hidden_layer_sizes=(5,), max_iter=2, random_state=0)
@@ -140,7 +140,8 @@ def test_pack_range_matches_pack_batch(shape):
             assert a.dtype == b.dtype and a.shape == b.shape, field
             np.testing.assert_array_equal(a, b, err_msg=field)
             assert a.flags.c_contiguous, field
-        np.testing.assert_array_equal(got.shards, want.shards)
+        for step_work in (0, HALVE_STEP_WORK):
+            np.testing.assert_array_equal(got.shards(step_work), want.shards(step_work))
 
 
 def test_uniform_length_of_ragged_sequences():
