@@ -74,27 +74,38 @@ def skrnn_training_step(seqs, arch, rng, blas_limit=True):
     return limited_step
 
 
-def interleaved_medians(fn_a, fn_b, repeats, warmup=True):
-    """Median wall times (seconds) of ``fn_a()`` and ``fn_b()`` called alternately.
+def interleaved_times(fns, repeats, warmup=True, settle=True):
+    """Median wall time (seconds) of each function in ``fns`` (a dict), called in turn.
 
-    Alternating puts both under the same machine noise (other jobs on the
-    shared cores, torch's OpenMP threads still spinning after its last call);
-    ``fn_b`` may be None, then only ``fn_a`` is timed.
+    Taking turns puts every side under the same machine noise (other jobs
+    on the shared cores).  With ``settle``, each turn first makes one
+    untimed call of the same function: torch's OpenMP workers spin for a
+    few milliseconds after each torch call, and a timed skrnn call started
+    in that window lost one of its two cores to them (LSTM-128 step: 9.4 ms
+    alone, 15.8 ms right after a torch step, 10.0 ms after one with
+    ``OMP_WAIT_POLICY=PASSIVE``, which however made torch itself 3-5x
+    slower, so it is no fair fix).  The untimed call absorbs that window for
+    either side.  Values of ``fns`` that are None are skipped (no time).
     """
+    live = {k: fn for k, fn in fns.items() if fn is not None}
     if warmup:
-        fn_a()
-        if fn_b is not None:
-            fn_b()
-    a, b = [], []
+        for fn in live.values():
+            fn()
+    times = {k: [] for k in live}
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn_a()
-        a.append(time.perf_counter() - start)
-        if fn_b is not None:
+        for key, fn in live.items():
+            if settle:
+                fn()
             start = time.perf_counter()
-            fn_b()
-            b.append(time.perf_counter() - start)
-    return float(np.median(a)), (float(np.median(b)) if b else None)
+            fn()
+            times[key].append(time.perf_counter() - start)
+    return {k: float(np.median(v)) for k, v in times.items()}
+
+
+def interleaved_medians(fn_a, fn_b, repeats, warmup=True):
+    """``interleaved_times`` of two functions: ``(median of fn_a, median of fn_b or None)``."""
+    med = interleaved_times({"a": fn_a, "b": fn_b}, repeats, warmup)
+    return med["a"], med.get("b")
 
 
 def result_row(case, skrnn, unit, *, torch=None, has_torch=True, ratio=None,

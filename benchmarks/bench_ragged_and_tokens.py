@@ -12,10 +12,9 @@ torch is optional: without it only skrnn is timed.
 """
 
 import argparse
-import time
 
 import numpy as np
-from _harness import load_torch, result_row, skrnn_training_step
+from _harness import interleaved_times, load_torch, result_row, skrnn_training_step
 
 from skrnn._params import Architecture
 from skrnn._sequences import Sequences
@@ -58,16 +57,7 @@ def compare(name, ours, theirs, repeats, report=None):
     ``theirs`` maps a variant's label to its step function, or to None when
     torch is missing (the row then has no torch time).
     """
-    steps = {"skrnn": ours} | {k: fn for k, fn in theirs.items() if fn is not None}
-    for fn in steps.values():
-        fn()
-    times = {k: [] for k in steps}
-    for _ in range(repeats):
-        for key, fn in steps.items():
-            start = time.perf_counter()
-            fn()
-            times[key].append(time.perf_counter() - start)
-    med = {k: np.median(v) * 1e3 for k, v in times.items()}
+    med = {k: v * 1e3 for k, v in interleaved_times({"skrnn": ours} | theirs, repeats).items()}
     rows = [
         result_row(f"{name} vs {label}", med["skrnn"], "ms", torch=med.get(label),
                    target=(">=", TARGETS[label]), benchmark=name, variant=label, repeats=repeats)

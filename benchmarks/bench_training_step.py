@@ -12,10 +12,9 @@ torch (pip install torch==2.13.0) is optional: without it the torch column reads
 """
 
 import argparse
-import time
 
 import numpy as np
-from _harness import load_torch, result_row, skrnn_training_step
+from _harness import interleaved_times, load_torch, result_row, skrnn_training_step
 
 from skrnn._params import Architecture
 from skrnn._sequences import Sequences
@@ -62,12 +61,6 @@ def torch_step(cell, hidden, batch, steps, features):
     return step
 
 
-def timed(step):
-    start = time.perf_counter()
-    step()
-    return time.perf_counter() - start
-
-
 def run(cells=("rnn", "lstm", "gru"), hidden=(32, 64, 128), batch=32, steps=50, features=8,
         repeats=7, torch=None, report=None):
     """Time one training step per (cell, hidden); return one row per pair.
@@ -81,18 +74,14 @@ def run(cells=("rnn", "lstm", "gru"), hidden=(32, 64, 128), batch=32, steps=50, 
         for size in hidden:
             ours = skrnn_step(cell, size, batch, steps, features, rng)
             theirs = None if torch is None else torch_step(cell, size, batch, steps, features)
-            with single_threaded_blas():
-                ours()  # compile / warm up
-            if theirs is not None:
-                theirs()
-            a, b = [], []
-            for _ in range(repeats):
+
+            def limited():
                 with single_threaded_blas():  # as fit runs it
-                    a.append(timed(ours))
-                if theirs is not None:
-                    b.append(timed(theirs))
-            ma = np.median(a) * 1e3
-            mb = np.median(b) * 1e3 if b else None
+                    ours()
+
+            med = interleaved_times({"skrnn": limited, "torch": theirs}, repeats)
+            ma = med["skrnn"] * 1e3
+            mb = med["torch"] * 1e3 if "torch" in med else None
             target = TARGETS.get((cell, size))
             row = result_row(
                 f"{cell}, hidden {size}", ma, "ms", torch=mb,
