@@ -20,6 +20,7 @@ from _harness import median_time
 from skrnn._kernels._gru import gru_backward, gru_forward
 from skrnn._kernels._lstm import lstm_backward, lstm_forward
 from skrnn._kernels._rnn import rnn_backward, rnn_forward
+from skrnn._network import recurrent_blocks
 from skrnn._threads import single_threaded_blas
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
@@ -54,15 +55,17 @@ def kernels(cell, hidden, batch, steps, rng):
     gates = np.empty_like(xproj)
     dh = rng.normal(size=(n, hidden)).astype(f32)
     dx, dhp = np.empty_like(xproj), np.empty_like(xproj)
+    nb = recurrent_blocks([0, batch], 0, w_hh)  # the column blocks fit would use
     if cell == "rnn":
-        fwd = lambda: rnn_forward(xproj, sizes, 0, batch, w_hh, b_hh, h0, False, False, h)
-        bwd = lambda: rnn_backward(dh, sizes, 0, batch, h, w_hh, False, False, dx)
+        fwd = lambda: rnn_forward(xproj, sizes, 0, batch, nb, w_hh, b_hh, h0, False, False, h)
+        bwd = lambda: rnn_backward(dh, sizes, 0, batch, nb, h, w_hh, False, False, dx)
     elif cell == "lstm":
-        fwd = lambda: lstm_forward(xproj, sizes, 0, batch, w_hh, b_hh, h0, h0, False, h, c, gates)
-        bwd = lambda: lstm_backward(dh, sizes, 0, batch, h, c, gates, h0, w_hh, False, dx)
+        fwd = lambda: lstm_forward(xproj, sizes, 0, batch, nb, w_hh, b_hh, h0, h0, False, h, c,
+                                   gates)
+        bwd = lambda: lstm_backward(dh, sizes, 0, batch, nb, h, c, gates, h0, w_hh, False, dx)
     else:
-        fwd = lambda: gru_forward(xproj, sizes, 0, batch, w_hh, b_hh, h0, False, h, gates, hn)
-        bwd = lambda: gru_backward(dh, sizes, 0, batch, h, gates, hn, h0, w_hh, False, dx, dhp)
+        fwd = lambda: gru_forward(xproj, sizes, 0, batch, nb, w_hh, b_hh, h0, False, h, gates, hn)
+        bwd = lambda: gru_backward(dh, sizes, 0, batch, nb, h, gates, hn, h0, w_hh, False, dx, dhp)
     dw = np.empty((g, hidden), f32)
     gemm = lambda: np.matmul(dx.T, h, out=dw)
     flops = 2.0 * n * g * hidden  # one pass of products over every row

@@ -72,10 +72,16 @@ def make_shards(kind, batch_sizes):
 
 
 SHARDINGS = pytest.mark.parametrize("sharding", ["one", "each", "uneven"])
+# Per-step products whole, or in 3 column blocks of uneven widths (1-2 units
+# wide at HIDDEN=4); 16 asks for more blocks than columns, which clamps.
+BLOCKINGS = pytest.mark.parametrize("blocks", [1, 3, 16], ids=["whole", "3-blocks", "16-blocks"])
 
 
-def forward(cell, relu, xproj, batch_sizes, w_hh, b_hh, h0, c0, reverse, shards=None):
-    """Run a forward kernel, shard by shard, into fresh outputs: ``(h_all, state)``."""
+def forward(cell, relu, xproj, batch_sizes, w_hh, b_hh, h0, c0, reverse, shards=None, blocks=1):
+    """Run a forward kernel, shard by shard, into fresh outputs: ``(h_all, state)``.
+
+    ``blocks``: column blocks of the per-step products (``_steps.column_blocks``).
+    """
     n_rows, dtype = xproj.shape[0], xproj.dtype
     shards = whole_batch(batch_sizes) if shards is None else shards
     h_all = garbage((n_rows, HIDDEN), dtype)
@@ -84,13 +90,13 @@ def forward(cell, relu, xproj, batch_sizes, w_hh, b_hh, h0, c0, reverse, shards=
     hn_all = garbage((n_rows, HIDDEN), dtype)
     for lo, hi in zip(shards[:-1], shards[1:]):
         if cell == "rnn":
-            rnn_forward(xproj, batch_sizes, lo, hi, w_hh, b_hh, h0, reverse, relu, h_all)
+            rnn_forward(xproj, batch_sizes, lo, hi, blocks, w_hh, b_hh, h0, reverse, relu, h_all)
         elif cell == "lstm":
-            lstm_forward(xproj, batch_sizes, lo, hi, w_hh, b_hh, h0, c0, reverse, h_all, c_all,
-                         gates_all)
+            lstm_forward(xproj, batch_sizes, lo, hi, blocks, w_hh, b_hh, h0, c0, reverse, h_all,
+                         c_all, gates_all)
         else:
-            gru_forward(xproj, batch_sizes, lo, hi, w_hh, b_hh, h0, reverse, h_all, gates_all,
-                        hn_all)
+            gru_forward(xproj, batch_sizes, lo, hi, blocks, w_hh, b_hh, h0, reverse, h_all,
+                        gates_all, hn_all)
     if cell == "rnn":
         return h_all, {}
     if cell == "lstm":
@@ -98,20 +104,21 @@ def forward(cell, relu, xproj, batch_sizes, w_hh, b_hh, h0, c0, reverse, shards=
     return h_all, {"gates": gates_all, "hn": hn_all}
 
 
-def backward(cell, relu, dh_all, batch_sizes, h_all, state, h0, c0, w_hh, reverse, shards=None):
+def backward(cell, relu, dh_all, batch_sizes, h_all, state, h0, c0, w_hh, reverse, shards=None,
+             blocks=1):
     """Run a backward kernel, shard by shard, into fresh outputs: ``(dxproj, dhproj)``."""
     shards = whole_batch(batch_sizes) if shards is None else shards
     dxproj = garbage((h_all.shape[0], w_hh.shape[0]), h_all.dtype)
     dhproj = garbage(dxproj.shape, dxproj.dtype) if cell == "gru" else dxproj
     for lo, hi in zip(shards[:-1], shards[1:]):
         if cell == "rnn":
-            rnn_backward(dh_all, batch_sizes, lo, hi, h_all, w_hh, reverse, relu, dxproj)
+            rnn_backward(dh_all, batch_sizes, lo, hi, blocks, h_all, w_hh, reverse, relu, dxproj)
         elif cell == "lstm":
-            lstm_backward(dh_all, batch_sizes, lo, hi, h_all, state["c"], state["gates"], c0,
-                          w_hh, reverse, dxproj)
+            lstm_backward(dh_all, batch_sizes, lo, hi, blocks, h_all, state["c"], state["gates"],
+                          c0, w_hh, reverse, dxproj)
         else:
-            gru_backward(dh_all, batch_sizes, lo, hi, h_all, state["gates"], state["hn"], h0,
-                         w_hh, reverse, dxproj, dhproj)
+            gru_backward(dh_all, batch_sizes, lo, hi, blocks, h_all, state["gates"], state["hn"],
+                         h0, w_hh, reverse, dxproj, dhproj)
     return dxproj, dhproj
 
 
@@ -168,12 +175,13 @@ def assert_all_finite(*arrays):
                          ids=["float64", "float32"])
 @pytest.mark.parametrize("lengths", LENGTHS.values(), ids=LENGTHS.keys())
 @SHARDINGS
-def test_forward_matches_reference(cell, relu, reverse, dtype, tol, lengths, sharding):
+@BLOCKINGS
+def test_forward_matches_reference(cell, relu, reverse, dtype, tol, lengths, sharding, blocks):
     weights, seqs, h0, c0 = make_case(cell, lengths, dtype)
     batch, xproj, h0s, c0s = kernel_inputs(weights, seqs, h0, c0)
     h_all, state = forward(cell, relu, xproj, batch.batch_sizes, weights["w_hh"],
                            weights["b_hh"], h0s, c0s, reverse,
-                           make_shards(sharding, batch.batch_sizes))
+                           make_shards(sharding, batch.batch_sizes), blocks)
     assert h_all.dtype == dtype
     assert_all_finite(h_all, *state.values())
 
@@ -229,7 +237,8 @@ def assert_gradient_close(analytic, numeric, name):
 @DIRECTIONS
 @pytest.mark.parametrize("initial_state", [False, True], ids=["zero-init", "given-init"])
 @SHARDINGS
-def test_backward_matches_finite_differences(cell, relu, reverse, initial_state, sharding):
+@BLOCKINGS
+def test_backward_matches_finite_differences(cell, relu, reverse, initial_state, sharding, blocks):
     weights, seqs, h0, c0 = make_case(cell, [4, 2, 0, 4, 1], np.float64, seed=1,
                                       initial_state=initial_state)
     batch, xproj, h0s, c0s = kernel_inputs(weights, seqs, h0, c0)
@@ -238,13 +247,13 @@ def test_backward_matches_finite_differences(cell, relu, reverse, initial_state,
     weight = np.random.default_rng(2).normal(size=(xproj.shape[0], HIDDEN))
 
     def loss():  # L = sum(G * h_all); the initial states are constants
-        h_all, _ = forward(cell, relu, xproj, bsz, w_hh, b_hh, h0s, c0s, reverse, shards)
+        h_all, _ = forward(cell, relu, xproj, bsz, w_hh, b_hh, h0s, c0s, reverse, shards, blocks)
         return np.sum(weight * h_all)
 
-    h_all, state = forward(cell, relu, xproj, bsz, w_hh, b_hh, h0s, c0s, reverse, shards)
+    h_all, state = forward(cell, relu, xproj, bsz, w_hh, b_hh, h0s, c0s, reverse, shards, blocks)
     dh_all = weight.copy()
     dxproj, dhproj = backward(cell, relu, dh_all, bsz, h_all, state, h0s, c0s, w_hh, reverse,
-                              shards)
+                              shards, blocks)
     np.testing.assert_array_equal(dh_all, weight)  # read-only input
     assert_all_finite(dxproj, dhproj)
     if cell != "gru":
@@ -291,6 +300,96 @@ def test_forward_matches_torch(cell, relu):
                            weights["b_hh"], h0s, c0s, reverse)
         expected = to_packed([padded[i, :t, cols] for i, t in enumerate(lengths)], batch)
         np.testing.assert_allclose(h_all, expected, rtol=0, atol=1e-10)
+
+
+# 3b. Per-step products in column blocks ----------------------------------------------
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 1e-5)],
+                         ids=["float64", "float32"])
+@pytest.mark.parametrize("m, k, n, n_blocks", [
+    (16, 128, 512, 2), (32, 128, 512, 4), (32, 512, 128, 4), (5, 7, 13, 3), (3, 4, 2, 16),
+    (0, 4, 16, 2),
+])
+def test_blocked_products_equal_whole_products(m, k, n, n_blocks, dtype, tol):
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(m, k)).astype(dtype)
+    w = rng.normal(size=(n, k)).astype(dtype).T  # a transposed view, as the kernels pass W_hh.T
+    bias = rng.normal(size=n).astype(dtype)
+    blocks, bounds = _steps.column_blocks(w, n_blocks)
+    assert bounds[0] == 0 and bounds[-1] == n and len(bounds) == min(n_blocks, n) + 1
+    assert np.all(np.diff(bounds) >= n // min(n_blocks, n))
+    scratch = np.empty((m, blocks.shape[1]), dtype=dtype)
+    out = garbage((m, n), dtype)
+    _steps.hh_forward(a, blocks, bounds, bias, scratch, out)
+    np.testing.assert_allclose(out, a @ w + bias, rtol=tol, atol=tol * k)
+    out = garbage((m, n), dtype)
+    _steps.hh_backward(a, blocks, bounds, scratch, out)
+    np.testing.assert_allclose(out, a @ w, rtol=tol, atol=tol * k)
+    assert out.dtype == dtype
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_kernels_in_the_block_counts_training_picks(cell):
+    # 16 and 32 sequences at hidden 128 are what a halved and a whole batch of
+    # 32 run with (2 and 4 column blocks for the LSTM, see _network): the
+    # kernels agree with the whole products to float32 rounding.
+    from skrnn._network import recurrent_blocks
+
+    hidden, n_gates = 128, GATES[cell]
+    rng = np.random.default_rng(3)
+    lengths = rng.integers(20, 31, size=32)
+    seqs = [rng.normal(size=(t, N_FEATURES)).astype(np.float32) for t in lengths]
+    w_hh = (0.1 * rng.normal(size=(n_gates * hidden, hidden))).astype(np.float32)
+    b_hh = (0.1 * rng.normal(size=n_gates * hidden)).astype(np.float32)
+    w_ih = rng.normal(size=(n_gates * hidden, N_FEATURES)).astype(np.float32)
+    batch = pack_sequences(seqs)
+    xproj = batch.x @ w_ih.T
+    h0 = np.zeros((32, hidden), np.float32)
+    bsz = batch.batch_sizes
+    for shards in ([0, 32], [0, 16, 32]):
+        counts = {recurrent_blocks(shards, k, w_hh) for k in range(len(shards) - 1)}
+        results = []
+        for blocks in (1, max(counts)):
+            h_all, state = forward_sized(cell, xproj, bsz, w_hh, b_hh, h0, shards, blocks, hidden)
+            dx = backward_sized(cell, np.ones_like(h_all), bsz, h_all, state, h0, w_hh, shards,
+                                blocks, hidden)
+            results.append((h_all, dx))
+        for whole, blocked in zip(*results):
+            np.testing.assert_allclose(blocked, whole, rtol=1e-4, atol=1e-5)
+    assert recurrent_blocks([0, 16], 0, np.empty((512, 128))) == 2
+    assert recurrent_blocks([0, 32], 0, np.empty((512, 128))) == 4
+    assert recurrent_blocks([0, 32], 0, np.empty((128, 32))) == 1
+    assert recurrent_blocks([0, 32], 0, np.empty((2048, 512))) == 1  # more than 16: whole
+
+
+def forward_sized(cell, xproj, bsz, w_hh, b_hh, h0, shards, blocks, hidden):
+    n = xproj.shape[0]
+    h_all, c_all = np.empty((n, hidden), np.float32), np.empty((n, hidden), np.float32)
+    gates, hn = np.empty_like(xproj), np.empty((n, hidden), np.float32)
+    for lo, hi in zip(shards[:-1], shards[1:]):
+        if cell == "rnn":
+            rnn_forward(xproj, bsz, lo, hi, blocks, w_hh, b_hh, h0, False, False, h_all)
+        elif cell == "lstm":
+            lstm_forward(xproj, bsz, lo, hi, blocks, w_hh, b_hh, h0, h0, False, h_all, c_all,
+                         gates)
+        else:
+            gru_forward(xproj, bsz, lo, hi, blocks, w_hh, b_hh, h0, False, h_all, gates, hn)
+    return h_all, (c_all, gates, hn)
+
+
+def backward_sized(cell, dh, bsz, h_all, state, h0, w_hh, shards, blocks, hidden):
+    c_all, gates, hn = state
+    dx = np.empty((h_all.shape[0], w_hh.shape[0]), np.float32)
+    dhp = np.empty_like(dx)
+    for lo, hi in zip(shards[:-1], shards[1:]):
+        if cell == "rnn":
+            rnn_backward(dh, bsz, lo, hi, blocks, h_all, w_hh, False, False, dx)
+        elif cell == "lstm":
+            lstm_backward(dh, bsz, lo, hi, blocks, h_all, c_all, gates, h0, w_hh, False, dx)
+        else:
+            gru_backward(dh, bsz, lo, hi, blocks, h_all, gates, hn, h0, w_hh, False, dx, dhp)
+    return dx
 
 
 # 4. dtypes and compiled signatures ----------------------------------------------------

@@ -12,15 +12,17 @@ import numpy as np
 
 from ._activations import dsigmoid, dtanh, sigmoid, tanh
 from ._packing import step_starts
-from ._steps import hh_backward, hh_forward, shard_step, step_at
+from ._steps import column_blocks, hh_backward, hh_forward, shard_step, step_at
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def gru_forward(xproj, batch_sizes, lo, hi, w_hh, b_hh, h0, reverse, h_all, gates_all, hn_all):
+def gru_forward(xproj, batch_sizes, lo, hi, n_blocks, w_hh, b_hh, h0, reverse, h_all, gates_all,
+                hn_all):
     n_steps = batch_sizes.shape[0]
     hidden = w_hh.shape[1]
     starts = step_starts(batch_sizes)
-    w_hh_t = np.ascontiguousarray(w_hh.T)
+    blocks, bounds = column_blocks(w_hh.T, n_blocks)
+    scratch = np.empty((hi - lo, blocks.shape[1]), dtype=xproj.dtype)
     one = xproj.dtype.type(1.0)
     # W_hh h_prev + b_hh of the step; unlike the LSTM it cannot be summed
     # with xproj up front, because r scales only its n block.
@@ -31,8 +33,8 @@ def gru_forward(xproj, batch_sizes, lo, hi, w_hh, b_hh, h0, reverse, h_all, gate
         if bs <= 0:
             continue
         # Sequences past n_prev start at this step, from h0.
-        hh_forward(h_all[p0 : p0 + n_prev], w_hh_t, b_hh, hproj[:n_prev])
-        hh_forward(h0[lo + n_prev : lo + bs], w_hh_t, b_hh, hproj[n_prev:bs])
+        hh_forward(h_all[p0 : p0 + n_prev], blocks, bounds, b_hh, scratch, hproj[:n_prev])
+        hh_forward(h0[lo + n_prev : lo + bs], blocks, bounds, b_hh, scratch, hproj[n_prev:bs])
         for b in range(bs):
             x_row = xproj[r0 + b]
             hp_row = hproj[b]
@@ -53,12 +55,15 @@ def gru_forward(xproj, batch_sizes, lo, hi, w_hh, b_hh, h0, reverse, h_all, gate
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def gru_backward(dh_all, batch_sizes, lo, hi, h_all, gates_all, hn_all, h0, w_hh, reverse, dxproj, dhproj):
+def gru_backward(dh_all, batch_sizes, lo, hi, n_blocks, h_all, gates_all, hn_all, h0, w_hh, reverse,
+                 dxproj, dhproj):
     n_steps = batch_sizes.shape[0]
     hidden = w_hh.shape[1]
     starts = step_starts(batch_sizes)
     one = dxproj.dtype.type(1.0)
     max_batch = hi - lo
+    blocks, bounds = column_blocks(w_hh, n_blocks)
+    scratch = np.empty((max_batch, blocks.shape[1]), dtype=dxproj.dtype)
     # carry[b] = dL/dh of sorted sequence b flowing back from the step handled
     # just before (the later one in the direction's own time order).
     carry = np.zeros((max_batch, hidden), dtype=dxproj.dtype)
@@ -95,7 +100,7 @@ def gru_backward(dh_all, batch_sizes, lo, hi, h_all, gates_all, hn_all, h0, w_hh
                 dhp[hidden + j] = dz
                 dhp[2 * hidden + j] = dn * r
                 direct[b, j] = dh * z
-        hh_backward(dhproj[r0 : r0 + n_prev], w_hh, carry[:n_prev])
+        hh_backward(dhproj[r0 : r0 + n_prev], blocks, bounds, scratch, carry[:n_prev])
         for b in range(n_prev):
             for j in range(hidden):
                 carry[b, j] += direct[b, j]

@@ -11,15 +11,17 @@ import numpy as np
 
 from ._activations import dsigmoid, dtanh, sigmoid, tanh
 from ._packing import step_starts
-from ._steps import hh_backward, hh_forward, shard_step, step_at
+from ._steps import column_blocks, hh_backward, hh_forward, shard_step, step_at
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def lstm_forward(xproj, batch_sizes, lo, hi, w_hh, b_hh, h0, c0, reverse, h_all, c_all, gates_all):
+def lstm_forward(xproj, batch_sizes, lo, hi, n_blocks, w_hh, b_hh, h0, c0, reverse, h_all, c_all,
+                 gates_all):
     n_steps = batch_sizes.shape[0]
     hidden = w_hh.shape[1]
     starts = step_starts(batch_sizes)
-    w_hh_t = np.ascontiguousarray(w_hh.T)
+    blocks, bounds = column_blocks(w_hh.T, n_blocks)
+    scratch = np.empty((hi - lo, blocks.shape[1]), dtype=xproj.dtype)
     # Pre-activations go to a scratch buffer and activations to gates_all:
     # reading and writing one array at four gate offsets kept LLVM from
     # vectorising the gate loop (it cannot prove the offsets never collide).
@@ -30,8 +32,8 @@ def lstm_forward(xproj, batch_sizes, lo, hi, w_hh, b_hh, h0, c0, reverse, h_all,
         if bs <= 0:
             continue
         # Sequences past n_prev start at this step, from (h0, c0).
-        hh_forward(h_all[p0 : p0 + n_prev], w_hh_t, b_hh, pre[:n_prev])
-        hh_forward(h0[lo + n_prev : lo + bs], w_hh_t, b_hh, pre[n_prev:bs])
+        hh_forward(h_all[p0 : p0 + n_prev], blocks, bounds, b_hh, scratch, pre[:n_prev])
+        hh_forward(h0[lo + n_prev : lo + bs], blocks, bounds, b_hh, scratch, pre[n_prev:bs])
         for b in range(bs):
             x_row = xproj[r0 + b]
             for k in range(4 * hidden):
@@ -58,11 +60,14 @@ def lstm_forward(xproj, batch_sizes, lo, hi, w_hh, b_hh, h0, c0, reverse, h_all,
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def lstm_backward(dh_all, batch_sizes, lo, hi, h_all, c_all, gates_all, c0, w_hh, reverse, dxproj):
+def lstm_backward(dh_all, batch_sizes, lo, hi, n_blocks, h_all, c_all, gates_all, c0, w_hh, reverse,
+                  dxproj):
     n_steps = batch_sizes.shape[0]
     hidden = w_hh.shape[1]
     starts = step_starts(batch_sizes)
     max_batch = hi - lo
+    blocks, bounds = column_blocks(w_hh, n_blocks)
+    scratch = np.empty((max_batch, blocks.shape[1]), dtype=dxproj.dtype)
     # carry_h[b], carry_c[b] = dL/dh, dL/dc of sorted sequence b flowing back
     # from the step handled just before (the later one in the direction's
     # own time order).
@@ -111,5 +116,5 @@ def lstm_backward(dh_all, batch_sizes, lo, hi, h_all, c_all, gates_all, c0, w_hh
                 # gradients stop at the initial state).
                 carry_c[b, j] = dc[j] * f
         # dhproj equals dxproj for the LSTM, so dxproj feeds W_hh directly.
-        hh_backward(dxproj[r0 : r0 + n_prev], w_hh, carry_h[:n_prev])
+        hh_backward(dxproj[r0 : r0 + n_prev], blocks, bounds, scratch, carry_h[:n_prev])
         n_carry = n_prev

@@ -11,15 +11,16 @@ import numpy as np
 from ._activations import drelu, dtanh, tanh
 from ._activations import relu as relu_act
 from ._packing import step_starts
-from ._steps import hh_backward, hh_forward, shard_step, step_at
+from ._steps import column_blocks, hh_backward, hh_forward, shard_step, step_at
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def rnn_forward(xproj, batch_sizes, lo, hi, w_hh, b_hh, h0, reverse, relu, h_all):
+def rnn_forward(xproj, batch_sizes, lo, hi, n_blocks, w_hh, b_hh, h0, reverse, relu, h_all):
     n_steps = batch_sizes.shape[0]
     hidden = w_hh.shape[1]
     starts = step_starts(batch_sizes)
-    w_hh_t = np.ascontiguousarray(w_hh.T)
+    blocks, bounds = column_blocks(w_hh.T, n_blocks)
+    scratch = np.empty((hi - lo, blocks.shape[1]), dtype=xproj.dtype)
     for s in range(n_steps):
         t = step_at(s, n_steps, reverse)
         r0, bs, p0, n_prev = shard_step(t, batch_sizes, starts, reverse, lo, hi)
@@ -28,8 +29,9 @@ def rnn_forward(xproj, batch_sizes, lo, hi, w_hh, b_hh, h0, reverse, relu, h_all
         # Pre-activations go straight into this step's rows of h_all: the
         # previous block belongs to another step, so source and target never
         # overlap.  Sequences past n_prev start here, from h0.
-        hh_forward(h_all[p0 : p0 + n_prev], w_hh_t, b_hh, h_all[r0 : r0 + n_prev])
-        hh_forward(h0[lo + n_prev : lo + bs], w_hh_t, b_hh, h_all[r0 + n_prev : r0 + bs])
+        hh_forward(h_all[p0 : p0 + n_prev], blocks, bounds, b_hh, scratch, h_all[r0 : r0 + n_prev])
+        hh_forward(h0[lo + n_prev : lo + bs], blocks, bounds, b_hh, scratch,
+                   h_all[r0 + n_prev : r0 + bs])
         for b in range(bs):
             h_row = h_all[r0 + b]
             x_row = xproj[r0 + b]
@@ -43,11 +45,13 @@ def rnn_forward(xproj, batch_sizes, lo, hi, w_hh, b_hh, h0, reverse, relu, h_all
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def rnn_backward(dh_all, batch_sizes, lo, hi, h_all, w_hh, reverse, relu, dxproj):
+def rnn_backward(dh_all, batch_sizes, lo, hi, n_blocks, h_all, w_hh, reverse, relu, dxproj):
     n_steps = batch_sizes.shape[0]
     hidden = w_hh.shape[1]
     starts = step_starts(batch_sizes)
     max_batch = hi - lo
+    blocks, bounds = column_blocks(w_hh, n_blocks)
+    scratch = np.empty((max_batch, blocks.shape[1]), dtype=dxproj.dtype)
     # carry[b] = dL/dh of sorted sequence b flowing back from the step handled
     # just before (the later one in the direction's own time order).
     carry = np.zeros((max_batch, hidden), dtype=dxproj.dtype)
@@ -74,5 +78,5 @@ def rnn_backward(dh_all, batch_sizes, lo, hi, h_all, w_hh, reverse, relu, dxproj
                 for j in range(hidden):
                     dx[j] *= dtanh(h_row[j])
         # Sequences that started from h0 pass nothing on: gradients stop there.
-        hh_backward(dxproj[r0 : r0 + n_prev], w_hh, carry[:n_prev])
+        hh_backward(dxproj[r0 : r0 + n_prev], blocks, bounds, scratch, carry[:n_prev])
         n_carry = n_prev

@@ -4,7 +4,9 @@ Shared by the cell kernels: for step ``t`` of the forward or reverse
 direction, which packed rows hold the previous state, and how many of the
 step's sequences have one (the live prefix of the batch).  Each kernel call
 runs one shard: a range ``lo:hi`` of sorted sequences (docs/internals.md,
-"Shards").
+"Shards").  The per-step products multiply by ``W_hh`` cut into column
+blocks, each one BLAS call, so that every call stays in OpenBLAS's
+small-matrix range (the caller picks the count: ``_network.recurrent_blocks``).
 """
 
 import numba
@@ -53,26 +55,74 @@ def shard_step(t, batch_sizes, starts, reverse, lo, hi):
 
 
 @numba.njit(cache=True, nogil=True)
-def hh_forward(h_prev, w_hh_t, b_hh, out):
-    """``out = h_prev @ w_hh_t + b_hh`` over one block of live sequences.
+def column_blocks(w, n_blocks):
+    """``(blocks, bounds)``: the columns of ``w`` (k, n) as ``n_blocks`` C-contiguous blocks.
 
-    ``w_hh_t`` is ``W_hh.T`` as its own C-contiguous copy (made once per
-    kernel call): OpenBLAS ran these 32-row products at ~45-60 GFLOP/s with
-    the transposed view and ~105 with the copy (hidden 32-64,
-    benchmarks/bench_kernel_profile.py).  The recurrent products of every
-    cell go through this pair, so a tuned matmul can replace them in one place.
+    Block ``p`` holds columns ``bounds[p]:bounds[p + 1]`` (near-equal
+    widths; at most one block per column) as ``blocks[p * k : (p + 1) * k]``,
+    zero-padded to the widest block so that every block is one contiguous
+    array without a reshape.  Each kernel call makes this copy once; with one
+    block it is the plain contiguous copy the recurrent products need anyway
+    (a transposed view ran at ~45-60 GFLOP/s, a copy at ~105; hidden 32-64,
+    benchmarks/bench_kernel_profile.py).
     """
-    if h_prev.shape[0] == 0:  # BLAS rejects empty operands
-        return
-    np.dot(h_prev, w_hh_t, out)
-    for b in range(out.shape[0]):
-        for k in range(out.shape[1]):
-            out[b, k] += b_hh[k]
+    k, n = w.shape
+    nb = max(1, min(n_blocks, n))
+    bounds = np.empty(nb + 1, dtype=np.int64)
+    for p in range(nb + 1):
+        bounds[p] = p * n // nb
+    width = (n + nb - 1) // nb
+    blocks = np.zeros((nb * k, width), dtype=w.dtype)
+    for p in range(nb):
+        for r in range(k):
+            for c in range(bounds[p], bounds[p + 1]):
+                blocks[p * k + r, c - bounds[p]] = w[r, c]
+    return blocks, bounds
 
 
 @numba.njit(cache=True, nogil=True)
-def hh_backward(dpre, w_hh, out):
-    """``out = dpre @ w_hh``: the gradient reaching ``h_prev`` through ``W_hh``."""
-    if dpre.shape[0] == 0:
+def _blocked_product(a, blocks, bounds, scratch, out, bias, has_bias):
+    """``out = a @ W (+ bias)`` with ``W`` given as ``column_blocks``; one BLAS call per block."""
+    m, k = a.shape
+    if m == 0:  # BLAS rejects empty operands
         return
-    np.dot(dpre, w_hh, out)
+    nb = bounds.shape[0] - 1
+    if nb == 1:
+        np.dot(a, blocks, out)
+        if has_bias:
+            for b in range(m):
+                for c in range(out.shape[1]):
+                    out[b, c] += bias[c]
+        return
+    part = scratch[:m]
+    for p in range(nb):
+        np.dot(a, blocks[p * k : (p + 1) * k], part)
+        c0 = bounds[p]
+        if has_bias:
+            for b in range(m):
+                for c in range(bounds[p + 1] - c0):
+                    out[b, c0 + c] = part[b, c] + bias[c0 + c]
+        else:
+            for b in range(m):
+                for c in range(bounds[p + 1] - c0):
+                    out[b, c0 + c] = part[b, c]
+
+
+@numba.njit(cache=True, nogil=True)
+def hh_forward(h_prev, blocks, bounds, b_hh, scratch, out):
+    """``out = h_prev @ W_hh.T + b_hh`` over one block of live sequences.
+
+    ``blocks, bounds`` are ``column_blocks(W_hh.T, n)``; ``scratch`` is at
+    least ``(rows, blocks.shape[1])``.  The recurrent products of every cell
+    go through this pair, so a tuned matmul can replace them in one place.
+    """
+    _blocked_product(h_prev, blocks, bounds, scratch, out, b_hh, True)
+
+
+@numba.njit(cache=True, nogil=True)
+def hh_backward(dpre, blocks, bounds, scratch, out):
+    """``out = dpre @ W_hh``, the gradient reaching ``h_prev``.
+
+    ``blocks, bounds`` are ``column_blocks(W_hh, n)``.
+    """
+    _blocked_product(dpre, blocks, bounds, scratch, out, blocks[0], False)  # no bias
