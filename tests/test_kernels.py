@@ -317,6 +317,7 @@ def test_blocked_products_equal_whole_products(m, k, n, n_blocks, dtype, tol):
     w = rng.normal(size=(n, k)).astype(dtype).T  # a transposed view, as the kernels pass W_hh.T
     bias = rng.normal(size=n).astype(dtype)
     blocks, bounds = _steps.column_blocks(w, n_blocks)
+    assert np.array_equal(_steps.column_blocks(np.ascontiguousarray(w), n_blocks)[0], blocks)
     assert bounds[0] == 0 and bounds[-1] == n and len(bounds) == min(n_blocks, n) + 1
     assert np.all(np.diff(bounds) >= n // min(n_blocks, n))
     scratch = np.empty((m, blocks.shape[1]), dtype=dtype)

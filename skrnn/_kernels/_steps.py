@@ -81,28 +81,20 @@ def column_blocks(w, n_blocks):
 
 
 @numba.njit(cache=True, nogil=True)
-def _blocked_product(a, blocks, bounds, scratch, out, bias, has_bias):
-    """``out = a @ W (+ bias)`` with ``W`` given as ``column_blocks``; one BLAS call per block."""
+def _blocked_product(a, blocks, bounds, scratch, out):
+    """``out = a @ W`` with ``W`` given as ``column_blocks``; one BLAS call per block.
+
+    Forward and backward products share this one function and its one
+    ``np.dot`` call site: each instance costs ~1 s of a cold first fit.
+    """
     m, k = a.shape
-    if m == 0:  # BLAS rejects empty operands
-        return
     nb = bounds.shape[0] - 1
-    if nb == 1:
-        np.dot(a, blocks, out)
-        if has_bias:
-            for b in range(m):
-                for c in range(out.shape[1]):
-                    out[b, c] += bias[c]
-        return
     part = scratch[:m]
     for p in range(nb):
-        np.dot(a, blocks[p * k : (p + 1) * k], part)
-        c0 = bounds[p]
-        if has_bias:
-            for b in range(m):
-                for c in range(bounds[p + 1] - c0):
-                    out[b, c0 + c] = part[b, c] + bias[c0 + c]
-        else:
+        dest = out if nb == 1 else part
+        np.dot(a, blocks[p * k : (p + 1) * k], dest)
+        if nb > 1:
+            c0 = bounds[p]
             for b in range(m):
                 for c in range(bounds[p + 1] - c0):
                     out[b, c0 + c] = part[b, c]
@@ -116,7 +108,12 @@ def hh_forward(h_prev, blocks, bounds, b_hh, scratch, out):
     least ``(rows, blocks.shape[1])``.  The recurrent products of every cell
     go through this pair, so a tuned matmul can replace them in one place.
     """
-    _blocked_product(h_prev, blocks, bounds, scratch, out, b_hh, True)
+    if h_prev.shape[0] == 0:  # BLAS rejects empty operands
+        return
+    _blocked_product(h_prev, blocks, bounds, scratch, out)
+    for b in range(out.shape[0]):
+        for k in range(out.shape[1]):
+            out[b, k] += b_hh[k]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -125,4 +122,6 @@ def hh_backward(dpre, blocks, bounds, scratch, out):
 
     ``blocks, bounds`` are ``column_blocks(W_hh, n)``.
     """
-    _blocked_product(dpre, blocks, bounds, scratch, out, blocks[0], False)  # no bias
+    if dpre.shape[0] == 0:
+        return
+    _blocked_product(dpre, blocks, bounds, scratch, out)
