@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
-from ._batching import batch_plan, chunk_ranges, pack_batch, pack_range, time_chunks
+from ._batching import batch_plan, chunk_ranges, pack_batch, time_chunks
 from ._kernels._packing import pack_rows
 from ._optimizers import AdamOptimizer, SGDOptimizer
 
@@ -72,10 +72,7 @@ def predict_outputs(network, theta, seqs, idx=None, params=None):
         out = np.empty((lengths.shape[0], n_out), dtype=theta.dtype)
     stream = not network.arch.bidirectional
     for start, stop in chunk_ranges(lengths):
-        if idx is None:
-            batch = pack_range(seqs, start, stop)
-        else:
-            batch = pack_batch(seqs, idx[start:stop])
+        batch = pack_batch(seqs, np.arange(start, stop) if idx is None else idx[start:stop])
         if stream and batch.batch_sizes.shape[0] > PREDICT_CHUNK_STEPS:
             logits = _streamed_forward(network, theta, batch, PREDICT_CHUNK_STEPS, params)
         else:

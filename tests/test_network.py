@@ -7,7 +7,6 @@ runs on whole and on sharded batches (docs/internals.md, "Shards").
 """
 
 import itertools
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -17,6 +16,7 @@ from skrnn import _batching, _network
 from skrnn._batching import pack_batch
 from skrnn._network import Network
 from skrnn._params import Architecture, Layout
+from skrnn._sequences import Sequences
 
 LENGTHS = [4, 2, 0, 3, 1]
 
@@ -40,10 +40,7 @@ def _sequences(rng, n_features, tokens=False, vocab=7):
         n_features = vocab
     else:
         values = rng.normal(size=(offsets[-1], n_features))
-    return SimpleNamespace(
-        values=values, offsets=offsets, n_features=n_features, is_tokens=tokens,
-        dtype=np.dtype(np.float64), n_samples=len(lengths), lengths=lengths,
-    )
+    return Sequences(values, offsets, n_features, tokens, np.float64)
 
 
 def _targets(rng, loss, n_rows, n_outputs):
@@ -111,9 +108,7 @@ def test_tokens_equal_dense_one_hot():
     """Token input gives exactly what the same one-hot vectors give densely."""
     rng = np.random.RandomState(3)
     tok = _sequences(rng, n_features=None, tokens=True)
-    dense = SimpleNamespace(**vars(tok))
-    dense.values = np.eye(7)[tok.values]
-    dense.is_tokens = False
+    dense = Sequences(np.eye(7)[tok.values], tok.offsets, 7, False, np.float64)
     arch_t = Architecture("gru", (3,), True, False, 7, True, None, 2)
     arch_d = Architecture("gru", (3,), True, False, 7, False, None, 2)
     lt, ld = Layout(arch_t), Layout(arch_d)

@@ -13,7 +13,7 @@ import pytest
 from sklearn.base import clone
 
 from skrnn import RNNClassifier, RNNRegressor, RNNSequenceTagger
-from skrnn._batching import HALVE_STEP_WORK, pack_batch, pack_range
+from skrnn._batching import HALVE_STEP_WORK, _sorted_layout, pack_batch, shard_bounds
 from skrnn._sequences import Sequences, validate_sequences
 
 TINY = dict(hidden_layer_sizes=(5,), max_iter=2, random_state=0)
@@ -120,7 +120,10 @@ def test_one_sequence_equals_its_row_of_a_batch(cube):
 
 
 @pytest.mark.parametrize("shape", [(7, 5, 3), (1, 9, 2), (4, 0, 2), (6, 4)])
-def test_pack_range_matches_pack_batch(shape):
+def test_equal_lengths_pack_as_the_sorted_layout_would(shape):
+    # pack_batch skips the sort for equal-length sequences; the batch must be
+    # the one the general sorted layout builds, for prediction's ranges and
+    # for training's shuffled index lists alike.
     rng = np.random.RandomState(0)
     X = rng.normal(size=shape)
 
@@ -132,16 +135,18 @@ def test_pack_range_matches_pack_batch(shape):
     )
     assert seqs.uniform_length == shape[1]
     n = shape[0]
-    for start, stop in [(0, n), (1, n), (n - 1, n)]:
-        got = pack_range(seqs, start, stop)
-        want = pack_batch(seqs, np.arange(start, stop))
-        for field in ("x", "batch_sizes", "lengths", "order", "rows"):
-            a, b = getattr(got, field), getattr(want, field)
-            assert a.dtype == b.dtype and a.shape == b.shape, field
-            np.testing.assert_array_equal(a, b, err_msg=field)
-            assert a.flags.c_contiguous, field
+    for idx in (np.arange(n), np.arange(1, n), np.arange(n - 1, n), rng.permutation(n),
+                np.arange(0)):
+        got = pack_batch(seqs, idx)
+        want = _sorted_layout(seqs.offsets, idx)
+        for name, expected in zip(("order", "lengths", "batch_sizes", "rows"), want):
+            a = getattr(got, name)
+            assert a.dtype == expected.dtype and a.shape == expected.shape, name
+            np.testing.assert_array_equal(a, expected, err_msg=name)
+        np.testing.assert_array_equal(got.x, seqs.values[want[3]])
         for step_work in (0, HALVE_STEP_WORK):
-            np.testing.assert_array_equal(got.shards(step_work), want.shards(step_work))
+            np.testing.assert_array_equal(got.shards(step_work),
+                                          shard_bounds(want[1], step_work))
 
 
 def test_uniform_length_of_ragged_sequences():

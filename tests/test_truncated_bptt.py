@@ -1,6 +1,5 @@
 """Initial states, truncated BPTT (``bptt_steps``) and chunked (streaming) prediction."""
 
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -12,6 +11,7 @@ from skrnn import RNNClassifier, RNNRegressor, RNNSequenceTagger
 from skrnn._batching import pack_batch, time_chunks
 from skrnn._network import Network
 from skrnn._params import Architecture, Layout
+from skrnn._sequences import Sequences
 
 LENGTHS = [9, 4, 0, 7, 1, 9]
 
@@ -19,11 +19,7 @@ LENGTHS = [9, 4, 0, 7, 1, 9]
 def _seqs(rng, n_features=2):
     lengths = np.array(LENGTHS)
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    return SimpleNamespace(
-        values=rng.normal(size=(offsets[-1], n_features)), offsets=offsets,
-        n_features=n_features, is_tokens=False, dtype=np.dtype(np.float64),
-        n_samples=len(lengths), lengths=lengths,
-    )
+    return Sequences(rng.normal(size=(offsets[-1], n_features)), offsets, n_features)
 
 
 def _network(cell, per_step, loss="squared", layers=(3, 2), seed=0):
