@@ -117,6 +117,13 @@ def _rtol(dtype):
     return 1e-5 if dtype == np.float32 else 1e-12
 
 
+def _assert_probabilities(proba, n_rows, n_classes, dtype):
+    """Rows of class probabilities: the shape, the model's dtype, finite, in [0, 1], summing to 1."""
+    assert proba.shape == (n_rows, n_classes) and proba.dtype == dtype
+    assert np.all(np.isfinite(proba)) and np.all((proba >= 0) & (proba <= 1))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=_rtol(dtype) * 10)
+
+
 @SETTINGS
 @given(data=ragged_inputs(min_sequences=2), model=tiny_models(), st_data=st.data())
 def test_classifier_on_random_ragged_input(data, model, st_data):
@@ -135,9 +142,7 @@ def test_classifier_on_random_ragged_input(data, model, st_data):
     assert clf.n_features_in_ == n_features
     assert pred.shape == (n,) and pred.dtype == classes.dtype
     assert set(pred) <= set(classes)
-    assert proba.shape == (n, len(classes)) and proba.dtype == dtype
-    assert np.all(np.isfinite(proba)) and np.all((proba >= 0) & (proba <= 1))
-    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=_rtol(dtype) * 10)
+    _assert_probabilities(proba, n, len(classes), dtype)
     np.testing.assert_array_equal(pred, clf.classes_[proba.argmax(axis=1)])
     np.testing.assert_array_equal(y, y_before)
     _assert_unmodified(X, seqs, before)
@@ -190,9 +195,7 @@ def test_tagger_on_random_ragged_input(data, model, st_data):
     assert len(pred) == len(proba) == len(seqs)
     for t, p, q in zip(lengths, pred, proba):
         assert p.shape == (t,) and p.dtype == tagger.classes_.dtype
-        assert q.shape == (t, len(classes)) and q.dtype == dtype
-        assert np.all(np.isfinite(q)) and np.all((q >= 0) & (q <= 1))
-        np.testing.assert_allclose(q.sum(axis=1), 1.0, rtol=_rtol(dtype) * 10)
+        _assert_probabilities(q, t, len(classes), dtype)
         np.testing.assert_array_equal(p, tagger.classes_[q.argmax(axis=1)])
     for labels, labels_before in zip(y, y_before):
         np.testing.assert_array_equal(labels, labels_before)
