@@ -163,20 +163,17 @@ def run_shards(task, n_shards):
     lanes; the caller's thread runs lane 0 and the pool the others.
     Exceptions propagate.
     """
-    if n_shards == 1:  # one sequence, a small batch: no lanes to set up
-        task(0)
-        return
     lanes = min(n_threads(), n_shards)
-    pool = _get_pool() if lanes > 1 else None
+    if lanes <= 1:  # one shard (a small batch) or one thread: no pool involved
+        for k in range(n_shards):
+            task(k)
+        return
+    pool = _get_pool()
 
     def lane(first):
         for k in range(first, n_shards, lanes):
             task(k)
 
-    if pool is None:
-        for k in range(n_shards):
-            task(k)
-        return
     futures, here = [], [0]
     for first in range(1, lanes):
         try:
