@@ -144,7 +144,13 @@ def _layer_backward(ws, key, cell, relu, dh, batch_sizes, shards, h, state, h0, 
 
 # GEMMs of at least this many flops run as two row blocks side by side; the
 # split depends on the shapes only, so results do not depend on the threads.
-SPLIT_GEMM_FLOPS = 8e6
+# Below it the second core does not pay: a round trip through the pool costs
+# 75-95 us on these VMs and the two halves share memory bandwidth (a 13
+# MFLOP dW_hh took 88 us alone, 229 us split).  A/B in one process, batch 32:
+# with the bound at 8e6 -> 5e7 an LSTM-32 step went 1.74 -> 1.46 ms, GRU-32
+# 1.76 -> 1.39, RNN-64 1.57 -> 1.19; hidden 64 was even either way; at
+# hidden 128 (dW_hh 210 MFLOP) the split still pays (8.5 vs 10.1 ms unsplit).
+SPLIT_GEMM_FLOPS = 5e7
 _SPLIT_MIN_ROWS = 64
 
 
