@@ -15,8 +15,9 @@ from ._kernels._lstm import lstm_backward, lstm_forward
 from ._kernels._optim import axpy
 from ._kernels._output import binary_log_loss, softmax_cross_entropy, squared_error
 from ._kernels._packing import previous_states, step_starts
+from ._kernels._projection import outer_plus_bias
 from ._kernels._rnn import rnn_backward, rnn_forward
-from ._threads import run_halves, run_shards
+from ._threads import HALVES_MIN_SIZE, run_halves, run_shards
 
 __all__ = ["Network", "LOSSES"]
 
@@ -176,6 +177,14 @@ def _matmul(a, b, out, accumulate=False, bias=None):
     run_halves(block, m, split=m >= _SPLIT_MIN_ROWS and flops >= SPLIT_GEMM_FLOPS)
 
 
+def _outer_projection(x, w_ih, bias, out):
+    """``out = x @ w_ih.T + bias`` for one input feature, two row blocks in parallel when large."""
+    column, row = x[:, 0], w_ih[:, 0]
+    # Memory-bound like the elementwise updates, so split by their rule.
+    run_halves(lambda lo, hi: outer_plus_bias(column[lo:hi], row, bias, out[lo:hi]), x.shape[0],
+               split=out.size >= HALVES_MIN_SIZE)
+
+
 def _all_live(batch):
     """Whether every sequence of the batch has at least one step (they are sorted by length)."""
     lengths = batch.lengths
@@ -292,6 +301,8 @@ class Network:
                 xproj = ws.empty(key + "xproj", (n_rows, arch.n_gates * hidden), dtype)
                 if layer == 0 and arch.gathers_weight_ih:
                     gather_rows(p[key + "weight_ih_T"], x, p[key + "bias_ih"], xproj)
+                elif inp.shape[1] == 1:
+                    _outer_projection(inp, p[key + "weight_ih"], p[key + "bias_ih"], xproj)
                 else:
                     _matmul(inp, p[key + "weight_ih"].T, xproj, bias=p[key + "bias_ih"])
                 h0, c0 = init[layer][d]

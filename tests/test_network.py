@@ -29,6 +29,7 @@ def sharding(request, monkeypatch):
         monkeypatch.setattr(_batching, "SHARD_SEQUENCES", 1)
         monkeypatch.setattr(_network, "SPLIT_GEMM_FLOPS", 0)
         monkeypatch.setattr(_network, "_SPLIT_MIN_ROWS", 2)
+        monkeypatch.setattr(_network, "HALVES_MIN_SIZE", 2)
     return request.param
 
 
@@ -83,6 +84,28 @@ def test_gradient_dense(cell, hidden, bidirectional, loss, n_outputs, per_step):
     seqs = _sequences(rng, n_features=2)
     arch = Architecture(cell, hidden, bidirectional, False, 2, False, None, n_outputs)
     _check_gradient(arch, loss, per_step, seqs, rng)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("bidirectional", [False, True], ids=["uni", "bi"])
+def test_gradient_one_feature(cell, bidirectional):
+    # One input feature takes its own projection kernel (an outer product).
+    rng = np.random.RandomState(3)
+    seqs = _sequences(rng, n_features=1)
+    arch = Architecture(cell, (3, 2), bidirectional, False, 1, False, None, 2)
+    _check_gradient(arch, "squared", False, seqs, rng)
+
+
+def test_one_feature_projection_equals_the_matmul():
+    rng = np.random.RandomState(4)
+    for dtype in (np.float32, np.float64):
+        x = rng.normal(size=(9, 1)).astype(dtype)
+        w_ih = rng.normal(size=(6, 1)).astype(dtype)
+        bias = rng.normal(size=6).astype(dtype)
+        out = np.empty((9, 6), dtype)
+        _network._outer_projection(x, w_ih, bias, out)
+        np.testing.assert_allclose(out, x @ w_ih.T + bias, rtol=1e-6)
+        assert out.dtype == dtype
 
 
 @pytest.mark.parametrize("bidirectional", [False, True])
