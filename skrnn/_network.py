@@ -61,7 +61,8 @@ class _Workspace:
 # 1.2-2.6x wherever at most 16 blocks get under the bound (hidden 64-512,
 # 16-64 rows); an LSTM-128 training step at batch 32 went 9.8 -> 7.5 ms on 2
 # threads, 16.0 -> 12.4 ms on 1.  Past 16 blocks the narrow products lose
-# again, so those stay whole.  Where BLAS has no such path the cut only
+# again; those products are computed whole and transposed instead (0 blocks,
+# see ``_steps.column_blocks``).  Where BLAS has no such path the cut only
 # costs a few more calls per step.
 SMALL_PRODUCT = 100**3
 MAX_COLUMN_BLOCKS = 16
@@ -70,13 +71,14 @@ MAX_COLUMN_BLOCKS = 16
 def recurrent_blocks(shards, k, w_hh):
     """Column blocks of the per-step products (``h @ W_hh.T``, ``dpre @ W_hh``) of shard ``k``.
 
-    Depends on the shapes only, never on the number of threads.
+    1 to ``MAX_COLUMN_BLOCKS``, or 0 for a product too large for them (whole,
+    transposed).  Depends on the shapes only, never on the number of threads.
     """
     work = int(shards[k + 1] - shards[k]) * w_hh.shape[0] * w_hh.shape[1]
     blocks = 1
     while work > blocks * SMALL_PRODUCT:
         blocks *= 2
-    return blocks if blocks <= MAX_COLUMN_BLOCKS else 1
+    return blocks if blocks <= MAX_COLUMN_BLOCKS else 0
 
 
 def _layer_forward(ws, key, cell, relu, xproj, batch_sizes, shards, w_hh, b_hh, h0, c0,

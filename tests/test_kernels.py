@@ -73,8 +73,10 @@ def make_shards(kind, batch_sizes):
 
 SHARDINGS = pytest.mark.parametrize("sharding", ["one", "each", "uneven"])
 # Per-step products whole, or in 3 column blocks of uneven widths (1-2 units
-# wide at HIDDEN=4); 16 asks for more blocks than columns, which clamps.
-BLOCKINGS = pytest.mark.parametrize("blocks", [1, 3, 16], ids=["whole", "3-blocks", "16-blocks"])
+# wide at HIDDEN=4); 16 asks for more blocks than columns, which clamps; 0 is
+# whole and transposed (the form of products too large for blocks).
+BLOCKINGS = pytest.mark.parametrize("blocks", [1, 3, 16, 0],
+                                    ids=["whole", "3-blocks", "16-blocks", "transposed"])
 
 
 def forward(cell, relu, xproj, batch_sizes, w_hh, b_hh, h0, c0, reverse, shards=None, blocks=1):
@@ -309,7 +311,7 @@ def test_forward_matches_torch(cell, relu):
                          ids=["float64", "float32"])
 @pytest.mark.parametrize("m, k, n, n_blocks", [
     (16, 128, 512, 2), (32, 128, 512, 4), (32, 512, 128, 4), (5, 7, 13, 3), (3, 4, 2, 16),
-    (0, 4, 16, 2),
+    (0, 4, 16, 2), (32, 128, 512, 0), (5, 7, 13, 0), (1, 7, 13, 0), (0, 4, 16, 0),
 ])
 def test_blocked_products_equal_whole_products(m, k, n, n_blocks, dtype, tol):
     rng = np.random.default_rng(0)
@@ -318,8 +320,11 @@ def test_blocked_products_equal_whole_products(m, k, n, n_blocks, dtype, tol):
     bias = rng.normal(size=n).astype(dtype)
     blocks, bounds = _steps.column_blocks(w, n_blocks)
     assert np.array_equal(_steps.column_blocks(np.ascontiguousarray(w), n_blocks)[0], blocks)
-    assert bounds[0] == 0 and bounds[-1] == n and len(bounds) == min(n_blocks, n) + 1
-    assert np.all(np.diff(bounds) >= n // min(n_blocks, n))
+    if n_blocks == 0:  # whole, as w.T
+        assert bounds.tolist() == [n] and np.array_equal(blocks, w.T)
+    else:
+        assert bounds[0] == 0 and bounds[-1] == n and len(bounds) == min(n_blocks, n) + 1
+        assert np.all(np.diff(bounds) >= n // min(n_blocks, n))
     scratch = np.empty((m, blocks.shape[1]), dtype=dtype)
     out = garbage((m, n), dtype)
     _steps.hh_forward(a, blocks, bounds, bias, scratch, out)
@@ -360,7 +365,7 @@ def test_kernels_in_the_block_counts_training_picks(cell, relu):
     assert recurrent_blocks([0, 16], 0, np.empty((512, 128))) == 2
     assert recurrent_blocks([0, 32], 0, np.empty((512, 128))) == 4
     assert recurrent_blocks([0, 32], 0, np.empty((128, 32))) == 1
-    assert recurrent_blocks([0, 32], 0, np.empty((2048, 512))) == 1  # more than 16: whole
+    assert recurrent_blocks([0, 32], 0, np.empty((2048, 512))) == 0  # more than 16: transposed
 
 
 # 4. dtypes and compiled signatures ----------------------------------------------------

@@ -56,17 +56,27 @@ def shard_step(t, batch_sizes, starts, reverse, lo, hi):
 
 @numba.njit(cache=True, nogil=True)
 def column_blocks(w, n_blocks):
-    """``(blocks, bounds)``: the columns of ``w`` (k, n) as ``n_blocks`` C-contiguous blocks.
+    """``(blocks, bounds)``: the right operand ``w`` (k, n) of the per-step products, as laid out for BLAS.
 
-    Block ``p`` holds columns ``bounds[p]:bounds[p + 1]`` (near-equal
+    ``n_blocks >= 1``: the columns of ``w`` as ``n_blocks`` C-contiguous
+    blocks.  Block ``p`` holds columns ``bounds[p]:bounds[p + 1]`` (near-equal
     widths; at most one block per column) as ``blocks[p * k : (p + 1) * k]``,
     zero-padded to the widest block so that every block is one contiguous
-    array without a reshape.  Each kernel call makes this copy once; with one
-    block it is the plain contiguous copy the recurrent products need anyway
-    (a transposed view ran at ~45-60 GFLOP/s, a copy at ~105; hidden 32-64,
-    benchmarks/bench_kernel_profile.py).
+    array without a reshape.  With one block it is the plain contiguous copy
+    the recurrent products need anyway (a transposed view ran at ~45-60
+    GFLOP/s, a copy at ~105; hidden 32-64, benchmarks/bench_kernel_profile.py).
+
+    ``n_blocks == 0``: the whole of ``w`` transposed, ``blocks`` being
+    ``w.T`` (n, k) C-contiguous and ``bounds`` the one value ``[n]``; the
+    product is then computed as ``(w.T @ a.T).T`` (see ``_blocked_product``).
+    Each kernel call makes this copy once (none when ``w.T`` is already
+    C-contiguous).
     """
     k, n = w.shape
+    if n_blocks == 0:
+        bounds = np.empty(1, dtype=np.int64)
+        bounds[0] = n
+        return np.ascontiguousarray(w.T), bounds
     nb = max(1, min(n_blocks, n))
     bounds = np.empty(nb + 1, dtype=np.int64)
     for p in range(nb + 1):
@@ -97,11 +107,30 @@ def column_blocks(w, n_blocks):
 def _blocked_product(a, blocks, bounds, scratch, out):
     """``out = a @ W`` with ``W`` given as ``column_blocks``; one BLAS call per block.
 
-    Forward and backward products share this one function and its one
-    ``np.dot`` call site: each instance costs ~1 s of a cold first fit.
+    Forward and backward products share this one function and its
+    ``np.dot`` call sites: each instance costs ~1 s of a cold first fit.
     """
     m, k = a.shape
     nb = bounds.shape[0] - 1
+    if nb == 0:
+        # Transposed, (W.T @ a.T).T: OpenBLAS packs the big operand on every
+        # call of a product too large for its small-matrix kernels, and packs
+        # it faster as the left one.  Two threads, 32 rows x 50 steps at
+        # hidden 512 (LSTM): forward products 60 -> 46 ms, backward 60 -> 49.
+        # A fresh (n, m) array: ``m`` changes from step to step and BLAS
+        # needs it contiguous; one allocation is nothing next to a product
+        # this large.
+        n = blocks.shape[0]
+        part_t = np.empty((n, m), dtype=out.dtype)
+        np.dot(blocks, a.T, part_t)
+        for c0 in range(0, n, 16):
+            c1 = min(c0 + 16, n)
+            for b0 in range(0, m, 16):
+                b1 = min(b0 + 16, m)
+                for b in range(b0, b1):
+                    for c in range(c0, c1):
+                        out[b, c] = part_t[c, b]
+        return
     part = scratch[:m]
     for p in range(nb):
         dest = out if nb == 1 else part
