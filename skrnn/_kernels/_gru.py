@@ -12,7 +12,8 @@ import numpy as np
 
 from ._activations import dsigmoid, dtanh, sigmoid, tanh
 from ._packing import step_starts
-from ._steps import column_blocks, hh_backward, hh_forward, shard_step, step_at
+from ._steps import (column_blocks, hh_backward, hh_forward, product_scratch, shard_step,
+                     step_at)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -22,7 +23,7 @@ def gru_forward(xproj, batch_sizes, lo, hi, n_blocks, w_hh, b_hh, h0, reverse, h
     hidden = w_hh.shape[1]
     starts = step_starts(batch_sizes)
     blocks, bounds = column_blocks(w_hh.T, n_blocks)
-    scratch = np.empty((hi - lo, blocks.shape[1]), dtype=xproj.dtype)
+    scratch = product_scratch(blocks, bounds, hi - lo)
     one = xproj.dtype.type(1.0)
     # W_hh h_prev + b_hh of the step; unlike the LSTM it cannot be summed
     # with xproj up front, because r scales only its n block.
@@ -63,7 +64,7 @@ def gru_backward(dh_all, batch_sizes, lo, hi, n_blocks, h_all, gates_all, hn_all
     one = dxproj.dtype.type(1.0)
     max_batch = hi - lo
     blocks, bounds = column_blocks(w_hh, n_blocks)
-    scratch = np.empty((max_batch, blocks.shape[1]), dtype=dxproj.dtype)
+    scratch = product_scratch(blocks, bounds, max_batch)
     # carry[b] = dL/dh of sorted sequence b flowing back from the step handled
     # just before (the later one in the direction's own time order).
     carry = np.zeros((max_batch, hidden), dtype=dxproj.dtype)

@@ -11,7 +11,8 @@ import numpy as np
 
 from ._activations import dsigmoid, dtanh, sigmoid, tanh
 from ._packing import step_starts
-from ._steps import column_blocks, hh_backward, hh_forward, shard_step, step_at
+from ._steps import (column_blocks, hh_backward, hh_forward, product_scratch, shard_step,
+                     step_at)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -21,7 +22,7 @@ def lstm_forward(xproj, batch_sizes, lo, hi, n_blocks, w_hh, b_hh, h0, c0, rever
     hidden = w_hh.shape[1]
     starts = step_starts(batch_sizes)
     blocks, bounds = column_blocks(w_hh.T, n_blocks)
-    scratch = np.empty((hi - lo, blocks.shape[1]), dtype=xproj.dtype)
+    scratch = product_scratch(blocks, bounds, hi - lo)
     # Pre-activations go to a scratch buffer and activations to gates_all:
     # reading and writing one array at four gate offsets kept LLVM from
     # vectorising the gate loop (it cannot prove the offsets never collide).
@@ -67,7 +68,7 @@ def lstm_backward(dh_all, batch_sizes, lo, hi, n_blocks, h_all, c_all, gates_all
     starts = step_starts(batch_sizes)
     max_batch = hi - lo
     blocks, bounds = column_blocks(w_hh, n_blocks)
-    scratch = np.empty((max_batch, blocks.shape[1]), dtype=dxproj.dtype)
+    scratch = product_scratch(blocks, bounds, max_batch)
     # carry_h[b], carry_c[b] = dL/dh, dL/dc of sorted sequence b flowing back
     # from the step handled just before (the later one in the direction's
     # own time order).

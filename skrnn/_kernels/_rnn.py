@@ -11,7 +11,8 @@ import numpy as np
 from ._activations import drelu, dtanh, tanh
 from ._activations import relu as relu_act
 from ._packing import step_starts
-from ._steps import column_blocks, hh_backward, hh_forward, shard_step, step_at
+from ._steps import (column_blocks, hh_backward, hh_forward, product_scratch, shard_step,
+                     step_at)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -20,7 +21,7 @@ def rnn_forward(xproj, batch_sizes, lo, hi, n_blocks, w_hh, b_hh, h0, reverse, r
     hidden = w_hh.shape[1]
     starts = step_starts(batch_sizes)
     blocks, bounds = column_blocks(w_hh.T, n_blocks)
-    scratch = np.empty((hi - lo, blocks.shape[1]), dtype=xproj.dtype)
+    scratch = product_scratch(blocks, bounds, hi - lo)
     for s in range(n_steps):
         t = step_at(s, n_steps, reverse)
         r0, bs, p0, n_prev = shard_step(t, batch_sizes, starts, reverse, lo, hi)
@@ -51,7 +52,7 @@ def rnn_backward(dh_all, batch_sizes, lo, hi, n_blocks, h_all, w_hh, reverse, re
     starts = step_starts(batch_sizes)
     max_batch = hi - lo
     blocks, bounds = column_blocks(w_hh, n_blocks)
-    scratch = np.empty((max_batch, blocks.shape[1]), dtype=dxproj.dtype)
+    scratch = product_scratch(blocks, bounds, max_batch)
     # carry[b] = dL/dh of sorted sequence b flowing back from the step handled
     # just before (the later one in the direction's own time order).
     carry = np.zeros((max_batch, hidden), dtype=dxproj.dtype)
