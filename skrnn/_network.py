@@ -187,6 +187,25 @@ def _outer_projection(x, w_ih, bias, out):
                split=out.size >= HALVES_MIN_SIZE)
 
 
+def _bias_rides_in_gemm(n_inputs, width):
+    """Whether the input bias goes into the projection GEMM as a column of ones.
+
+    Copying the layer input with a ones column costs a pass over
+    ``n_inputs + 1`` values a row; it saves one over ``width`` (adding the
+    bias to ``xproj``) and another (summing ``dxproj`` for the bias gradient).
+    """
+    return 2 * (n_inputs + 1) <= width
+
+
+def _with_ones(ws, key, inp):
+    """``[inp | 1]``, from the workspace."""
+    n, k = inp.shape
+    out = ws.empty(key, (n, k + 1), inp.dtype)
+    out[:, :k] = inp
+    out[:, k] = 1
+    return out
+
+
 def _all_live(batch):
     """Whether every sequence of the batch has at least one step (they are sorted by length)."""
     lengths = batch.lengths
@@ -272,7 +291,7 @@ class Network:
         last = final[0] if final is not None else _final_rows(batch)[0]
         live = last >= 0
         states = []
-        for layer, (_, outs, cell_states) in enumerate(caches):
+        for layer, (_, _, outs, cell_states) in enumerate(caches):
             per_direction = []
             for d in range(self.arch.n_directions):
                 h0, c0 = init[layer][d]
@@ -298,13 +317,25 @@ class Network:
             inp = x
         for layer, hidden in enumerate(arch.hidden_sizes):
             outs, states = [], []
+            width = arch.n_gates * hidden
+            gathers = layer == 0 and arch.gathers_weight_ih
+            # The input bias rides in the projection GEMM (and its gradient in
+            # the dW_ih one) as a column of ones: no separate passes over
+            # xproj and dxproj.  A/B, batch 32: LSTM-32 step 1.49 -> 1.38 ms,
+            # LSTM-128 8.66 -> 8.34, RNN-128 2.28 -> 2.16.
+            inp_ones = None
+            if not gathers and inp.shape[1] > 1 and _bias_rides_in_gemm(inp.shape[1], width):
+                inp_ones = _with_ones(ws, f"{layer}.ones", inp)
             for d in range(arch.n_directions):
                 key = f"{layer}.{d}."
-                xproj = ws.empty(key + "xproj", (n_rows, arch.n_gates * hidden), dtype)
-                if layer == 0 and arch.gathers_weight_ih:
+                xproj = ws.empty(key + "xproj", (n_rows, width), dtype)
+                if gathers:
                     gather_rows(p[key + "weight_ih_T"], x, p[key + "bias_ih"], xproj)
                 elif inp.shape[1] == 1:
                     _outer_projection(inp, p[key + "weight_ih"], p[key + "bias_ih"], xproj)
+                elif inp_ones is not None:
+                    w_b = np.concatenate([p[key + "weight_ih"], p[key + "bias_ih"][:, None]], axis=1)
+                    _matmul(inp_ones, w_b.T, xproj)
                 else:
                     _matmul(inp, p[key + "weight_ih"].T, xproj, bias=p[key + "bias_ih"])
                 h0, c0 = init[layer][d]
@@ -331,7 +362,7 @@ class Network:
                 np.concatenate(outs, axis=1, out=out)
             # Layer inputs are only needed for gradients; outputs and cell
             # states also give the final states of a chunk.
-            caches.append((inp if keep else None, outs, states))
+            caches.append((inp if keep else None, inp_ones if keep else None, outs, states))
             inp = out
         if self.per_step:
             feat = inp
@@ -419,7 +450,7 @@ class Network:
                 dh.append(dh_d)
 
         for layer in range(arch.n_layers - 1, -1, -1):
-            inp, outs, states = caches[layer]
+            inp, inp_ones, outs, states = caches[layer]
             needs_dinp = layer > 0 or (arch.tokens and arch.embedding_dim is not None)
             dinp = self._ws.zeros(f"{layer}.dinp", inp.shape, inp.dtype) if needs_dinp else None
             for d in range(arch.n_directions):
@@ -444,16 +475,24 @@ class Network:
                 h_prev = self._ws.empty(key + "h_prev", outs[d].shape, outs[d].dtype)
                 previous_states(outs[d], h0, batch.batch_sizes, reverse, h_prev)
                 _matmul(dhproj.T, h_prev, g[key + "weight_hh"])
-                g[key + "bias_ih"][...] = dxproj.sum(axis=0)
+                if layer == 0 and arch.gathers_weight_ih:
+                    scatter_add_rows(dxproj, batch.x, g[key + "weight_ih_T"])
+                elif inp_ones is not None:
+                    # [dW_ih | db_ih] in one pass over dxproj.
+                    g_wb = self._ws.empty(key + "g_wb", (dxproj.shape[1], inp_ones.shape[1]),
+                                          dxproj.dtype)
+                    _matmul(dxproj.T, inp_ones, g_wb)
+                    g[key + "weight_ih"][...] = g_wb[:, :-1]
+                    g[key + "bias_ih"][...] = g_wb[:, -1]
+                else:
+                    _matmul(dxproj.T, inp, g[key + "weight_ih"])
+                if inp_ones is None:
+                    g[key + "bias_ih"][...] = dxproj.sum(axis=0)
                 # rnn and lstm: the two biases get the same gradient; one
                 # column sum over every row is ~50 us at hidden 32.
                 g[key + "bias_hh"][...] = (
                     g[key + "bias_ih"] if dhproj is dxproj else dhproj.sum(axis=0)
                 )
-                if layer == 0 and arch.gathers_weight_ih:
-                    scatter_add_rows(dxproj, batch.x, g[key + "weight_ih_T"])
-                else:
-                    _matmul(dxproj.T, inp, g[key + "weight_ih"])
                 if needs_dinp:
                     _matmul(dxproj, p[key + "weight_ih"], dinp, accumulate=True)
             if layer > 0:

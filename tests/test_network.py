@@ -96,6 +96,28 @@ def test_gradient_one_feature(cell, bidirectional):
     _check_gradient(arch, "squared", False, seqs, rng)
 
 
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_bias_in_the_gemm_or_added_apart_agree(cell, monkeypatch):
+    # The input bias rides in the projection GEMM as a column of ones when the
+    # input is narrow enough (_bias_rides_in_gemm); both ways, forward and
+    # gradient agree (and each is checked against finite differences above).
+    rng = np.random.RandomState(5)
+    seqs = _sequences(rng, n_features=2)
+    arch = Architecture(cell, (3, 2), True, False, 2, False, None, 2)
+    layout = Layout(arch)
+    theta = layout.init_theta(rng, np.float64)
+    y = _targets(rng, "squared", seqs.n_samples, 2)
+    batch = pack_batch(seqs, np.arange(seqs.n_samples), y=y)
+    results = []
+    for rides in (True, False):
+        monkeypatch.setattr(_network, "_bias_rides_in_gemm", lambda k, width, rides=rides: rides)
+        network = Network(layout, "squared", False)
+        results.append((network.forward(theta, batch)[0],
+                        *network.loss_and_grad(theta, batch, 0.1)))
+    for in_gemm, apart in zip(*results):
+        np.testing.assert_allclose(in_gemm, apart, rtol=1e-12, atol=1e-14)
+
+
 def test_one_feature_projection_equals_the_matmul():
     rng = np.random.RandomState(4)
     for dtype in (np.float32, np.float64):
