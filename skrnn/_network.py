@@ -15,9 +15,8 @@ from ._kernels._lstm import lstm_backward, lstm_forward
 from ._kernels._optim import axpy
 from ._kernels._output import binary_log_loss, softmax_cross_entropy, squared_error
 from ._kernels._packing import previous_states, step_starts
-from ._kernels._projection import outer_plus_bias
 from ._kernels._rnn import rnn_backward, rnn_forward
-from ._threads import HALVES_MIN_SIZE, run_halves, run_shards
+from ._threads import run_halves, run_shards
 
 __all__ = ["Network", "LOSSES"]
 
@@ -148,8 +147,8 @@ def _layer_backward(ws, key, cell, relu, dh, batch_sizes, shards, h, state, h0, 
 # GEMMs of at least this many flops run as two row blocks side by side; the
 # split depends on the shapes only, so results do not depend on the threads.
 # Below it the second core does not pay: a round trip through the pool costs
-# 75-95 us on these VMs and the two halves share memory bandwidth (a 13
-# MFLOP dW_hh took 88 us alone, 229 us split).  A/B in one process, batch 32:
+# 60-90 us on these VMs (30 at best) and the two halves share memory
+# bandwidth (a 13 MFLOP dW_hh took 88 us alone, 229 us split).  A/B in one process, batch 32:
 # with the bound at 8e6 -> 5e7 an LSTM-32 step went 1.74 -> 1.46 ms, GRU-32
 # 1.76 -> 1.39, RNN-64 1.57 -> 1.19; hidden 64 was even either way; at
 # hidden 128 (dW_hh 210 MFLOP) the split still pays (8.5 vs 10.1 ms unsplit).
@@ -179,20 +178,15 @@ def _matmul(a, b, out, accumulate=False, bias=None):
     run_halves(block, m, split=m >= _SPLIT_MIN_ROWS and flops >= SPLIT_GEMM_FLOPS)
 
 
-def _outer_projection(x, w_ih, bias, out):
-    """``out = x @ w_ih.T + bias`` for one input feature, two row blocks in parallel when large."""
-    column, row = x[:, 0], w_ih[:, 0]
-    # Memory-bound like the elementwise updates, so split by their rule.
-    run_halves(lambda lo, hi: outer_plus_bias(column[lo:hi], row, bias, out[lo:hi]), x.shape[0],
-               split=out.size >= HALVES_MIN_SIZE)
-
-
 def _bias_rides_in_gemm(n_inputs, width):
     """Whether the input bias goes into the projection GEMM as a column of ones.
 
     Copying the layer input with a ones column costs a pass over
     ``n_inputs + 1`` values a row; it saves one over ``width`` (adding the
     bias to ``xproj``) and another (summing ``dxproj`` for the bias gradient).
+    It also keeps one input feature off NumPy's ``matmul`` loop for an inner
+    dimension of 1, which it does not hand to BLAS (277 us for 1,600 x 128,
+    43 us with two features).
     """
     return 2 * (n_inputs + 1) <= width
 
@@ -324,15 +318,13 @@ class Network:
             # xproj and dxproj.  A/B, batch 32: LSTM-32 step 1.49 -> 1.38 ms,
             # LSTM-128 8.66 -> 8.34, RNN-128 2.28 -> 2.16.
             inp_ones = None
-            if not gathers and inp.shape[1] > 1 and _bias_rides_in_gemm(inp.shape[1], width):
+            if not gathers and _bias_rides_in_gemm(inp.shape[1], width):
                 inp_ones = _with_ones(ws, f"{layer}.ones", inp)
             for d in range(arch.n_directions):
                 key = f"{layer}.{d}."
                 xproj = ws.empty(key + "xproj", (n_rows, width), dtype)
                 if gathers:
                     gather_rows(p[key + "weight_ih_T"], x, p[key + "bias_ih"], xproj)
-                elif inp.shape[1] == 1:
-                    _outer_projection(inp, p[key + "weight_ih"], p[key + "bias_ih"], xproj)
                 elif inp_ones is not None:
                     w_b = np.concatenate([p[key + "weight_ih"], p[key + "bias_ih"][:, None]], axis=1)
                     _matmul(inp_ones, w_b.T, xproj)
