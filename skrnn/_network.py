@@ -363,7 +363,7 @@ class Network:
             final = _final_rows(batch)
             if arch.n_directions == 1 and _all_live(batch):
                 # Every sequence has a final row: one gather, no masked copy.
-                feat = outs[0][final[0]]
+                feat = np.take(outs[0], final[0], axis=0)
             else:
                 feat = np.zeros((batch.n_sequences, arch.n_head_inputs), dtype=dtype)
                 hidden = arch.hidden_sizes[-1]
