@@ -34,7 +34,7 @@ import numba
 import scipy.linalg  # noqa: F401
 from threadpoolctl import ThreadpoolController
 
-__all__ = ["single_threaded_blas", "run_shards", "run_halves", "n_threads"]
+__all__ = ["single_threaded_blas", "run_shards", "run_chunks", "run_halves", "n_threads"]
 
 _controls = None
 _blas_lock = threading.Lock()
@@ -42,6 +42,8 @@ _blas_users = 0
 _blas_saved = []
 _pool = None
 _pool_lock = threading.Lock()
+# Set while a thread runs a lane of run_chunks: its shards then run inline.
+_lane_state = threading.local()
 
 
 def _openblas_entry_points(lib):
@@ -160,20 +162,58 @@ def run_shards(task, n_shards):
     ``task`` must release the GIL for most of its time (a Numba ``nogil``
     kernel or a large NumPy operation) and write only its shard's part of the
     outputs.  Shards are dealt round-robin to ``min(n_threads(), n_shards)``
-    lanes; the caller's thread runs lane 0 and the pool the others.
+    lanes; the caller's thread runs lane 0 and the pool the others.  Inside
+    a lane of ``run_chunks`` every shard runs in the lane's own thread.
     Exceptions propagate.
     """
-    lanes = min(n_threads(), n_shards)
-    if lanes <= 1:  # one shard (a small batch) or one thread: no pool involved
+    lanes = 1 if getattr(_lane_state, "inside", False) else min(n_threads(), n_shards)
+    if lanes <= 1:  # one shard (a small batch), one thread, or already in a lane
         for k in range(n_shards):
             task(k)
         return
-    pool = _get_pool()
 
     def lane(first):
         for k in range(first, n_shards, lanes):
             task(k)
 
+    _run_lanes(lane, lanes)
+
+
+def run_chunks(task, n_chunks):
+    """Call ``task(k, lane)`` for every chunk ``k``, whole chunks side by side.
+
+    For work that comes in many independent chunks (prediction).  With at
+    least two chunks per thread, each of the lanes takes every ``lanes``-th
+    chunk and runs it whole, its shards and GEMM halves included, in the
+    lane's own thread: no pool round trip and no wait for the slower half
+    inside a chunk.  With fewer, a lane could sit idle behind the other's
+    last chunk, so the chunks run one after another in the caller's thread,
+    each spread over the threads by its shards as usual.  ``lane`` (0 for
+    the caller's thread) lets the task keep one workspace per thread.
+    Results cannot depend on the lanes as long as ``task`` writes only its
+    chunk's outputs.  Exceptions propagate.
+    """
+    inside = getattr(_lane_state, "inside", False)
+    lanes = 1 if inside else min(n_threads(), n_chunks // 2)
+    if lanes <= 1:
+        for k in range(n_chunks):
+            task(k, 0)
+        return
+
+    def lane(first):
+        _lane_state.inside = True
+        try:
+            for k in range(first, n_chunks, lanes):
+                task(k, first)
+        finally:
+            _lane_state.inside = False
+
+    _run_lanes(lane, lanes)
+
+
+def _run_lanes(lane, lanes):
+    """``lane(i)`` for ``i`` in ``range(lanes)``: 0 here, the others on the pool."""
+    pool = _get_pool()
     futures, here = [], [0]
     for first in range(1, lanes):
         try:

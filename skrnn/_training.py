@@ -16,7 +16,9 @@ from sklearn.model_selection import train_test_split
 
 from ._batching import batch_plan, chunk_ranges, pack_batch, time_chunks
 from ._kernels._packing import pack_rows
+from ._network import Network
 from ._optimizers import AdamOptimizer, SGDOptimizer
+from ._threads import run_chunks
 
 __all__ = ["fit_loop", "predict_outputs"]
 
@@ -73,19 +75,29 @@ def predict_outputs(network, theta, seqs, idx=None, params=None):
     else:
         out = np.empty((lengths.shape[0], n_out), dtype=theta.dtype)
     stream = not network.arch.bidirectional
-    for start, stop in chunk_ranges(lengths):
+    ranges = chunk_ranges(lengths)
+    # One network (workspace) per lane: run_chunks may run two chunks at once.
+    networks = {0: network}
+
+    def chunk(k, lane):
+        start, stop = ranges[k]
+        net = networks.get(lane)
+        if net is None:
+            net = networks[lane] = Network(network.layout, network.loss, network.per_step)
         batch = pack_batch(seqs, np.arange(start, stop) if idx is None else idx[start:stop])
         if stream and batch.batch_sizes.shape[0] > PREDICT_CHUNK_STEPS:
-            logits = _streamed_forward(network, theta, batch, PREDICT_CHUNK_STEPS, params)
+            logits = _streamed_forward(net, theta, batch, PREDICT_CHUNK_STEPS, params)
         else:
-            logits, _ = network.forward(theta, batch, final_states=False, params=params)
+            logits, _ = net.forward(theta, batch, final_states=False, params=params)
         # Rows of the chunk's sequences in sorted order (``order`` counts
         # from the chunk's first sequence).
-        if network.per_step:
+        if net.per_step:
             dest = pack_rows(out_offsets, start + batch.order, batch.batch_sizes)
             out[dest] = logits
         else:
             out[start:stop][batch.order] = logits
+
+    run_chunks(chunk, len(ranges))
     return out
 
 

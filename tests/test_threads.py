@@ -8,7 +8,8 @@ import pytest
 
 from skrnn import RNNClassifier
 from skrnn._batching import HALVE_STEP_WORK, SHARD_SEQUENCES, shard_bounds
-from skrnn._threads import run_shards, single_threaded_blas
+from skrnn import _threads
+from skrnn._threads import run_chunks, run_shards, single_threaded_blas
 
 
 @pytest.mark.parametrize("step_work", [0, HALVE_STEP_WORK])
@@ -61,6 +62,68 @@ def test_run_shards_runs_each_shard_once_and_reraises(n_shards):
 
     with pytest.raises(RuntimeError, match=f"shard {n_shards - 1}"):
         run_shards(fail, n_shards)
+
+
+@pytest.mark.parametrize("n_chunks", [1, 3, 4, 9])
+def test_run_chunks_runs_each_chunk_once_whole_in_its_lane_and_reraises(n_chunks):
+    import threading
+
+    seen, threads_of = [], {}
+
+    def chunk(k, lane):
+        # The chunk's own shards stay in the lane's thread.
+        inner = []
+        run_shards(lambda s: inner.append(threading.get_ident()), 4)
+        seen.append((k, lane))
+        threads_of.setdefault(lane, set()).update(inner + [threading.get_ident()])
+
+    run_chunks(chunk, n_chunks)
+    assert sorted(k for k, _ in seen) == list(range(n_chunks))
+    lanes = min(_threads.n_threads(), n_chunks // 2)
+    if lanes > 1:  # whole chunks side by side, every lane a single thread
+        assert {lane for _, lane in seen} == set(range(lanes))
+        assert all(len(ids) == 1 for ids in threads_of.values())
+        assert len(set().union(*threads_of.values())) == lanes
+    else:  # one after another, each free to spread its shards
+        assert {lane for _, lane in seen} == {0}
+
+    def fail(k, lane):
+        if k == n_chunks - 1:
+            raise RuntimeError(f"chunk {k}")
+
+    with pytest.raises(RuntimeError, match=f"chunk {n_chunks - 1}"):
+        run_chunks(fail, n_chunks)
+
+
+@pytest.mark.parametrize("cell, bidirectional", [("lstm", False), ("gru", True)])
+def test_prediction_in_chunk_lanes_equals_one_thread(cell, bidirectional, monkeypatch):
+    # 1,100 sequences are 5 prediction chunks: with two threads they run in
+    # two lanes, with one in turn; the outputs must not differ in any bit.
+    from skrnn import RNNSequenceTagger
+
+    rng = np.random.RandomState(3)
+    X = [rng.normal(size=(rng.randint(1, 40), 3)).astype(np.float32) for _ in range(1100)]
+    y = np.array([int(x[0, 0] > 0) for x in X])
+    clf = RNNClassifier(cell, (40,), bidirectional=bidirectional, max_iter=1,
+                        random_state=0).fit(X[:200], y[:200])
+    tags = [(x[:, 0] > 0).astype(int) for x in X]
+    tagger = RNNSequenceTagger(cell, (8,), max_iter=1, random_state=0).fit(X[:100], tags[:100])
+    run_lanes, lanes_used = _threads._run_lanes, []
+
+    def spy(lane, lanes):
+        if "run_chunks" in lane.__qualname__:
+            lanes_used.append(lanes)
+        run_lanes(lane, lanes)
+
+    monkeypatch.setattr(_threads, "_run_lanes", spy)
+    monkeypatch.setattr(_threads, "n_threads", lambda: 2)
+    lanes = (clf.predict_proba(X), tagger.predict_proba(X))
+    assert lanes_used == [2, 2]
+    monkeypatch.setattr(_threads, "n_threads", lambda: 1)
+    alone = (clf.predict_proba(X), tagger.predict_proba(X))
+    np.testing.assert_array_equal(lanes[0], alone[0])
+    for a, b in zip(lanes[1], alone[1]):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_single_threaded_blas_restores_the_previous_limits():
