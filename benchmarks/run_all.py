@@ -107,7 +107,10 @@ BENCHMARKS = [
         "scaling", "Scaling: time of one full training epoch (nothing extrapolated) vs total "
         "steps, RNNRegressor hidden 32, batch 32, float32", bench_scaling,
         full={"cells": ["gru", "lstm"], "lengths": [50, 200, 1000, 5000],
-              "sizes": [1000, 10000, 100000], "fixed_n": 1000, "fixed_T": 50, "repeats": 3},
+              "sizes": [1000, 10000, 100000], "fixed_n": 1000, "fixed_T": 50,
+              # The shortest points are 30-50 ms fits: a median of 3 let one slow
+              # phase of the machine move an exponent by 0.1.
+              "repeats": 9},
         quick={"cells": ["gru"], "lengths": [50, 200, 1000], "sizes": [1000, 3000, 10000],
                "fixed_n": 1000, "fixed_T": 50, "repeats": 2},
         ratio_label="ratio", uses_torch=False),
