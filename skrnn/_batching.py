@@ -12,6 +12,7 @@ __all__ = [
     "shard_bounds",
     "batch_plan",
     "chunk_ranges",
+    "chunk_rows",
     "sequence_rows",
     "time_chunks",
 ]
@@ -179,24 +180,40 @@ def batch_plan(n_samples, batch_size, rng=None):
     return [idx[i : i + batch_size] for i in range(0, n_samples, batch_size)]
 
 
-def chunk_ranges(lengths, max_rows=1 << 12, max_sequences=256):
+def chunk_ranges(lengths, max_rows=1 << 14, max_sequences=256):
     """``(start, stop)`` of consecutive runs of sequences, to predict a bounded amount at a time.
 
     Sequences are taken in order; a chunk closes once it holds
     ``max_sequences`` sequences or at least ``max_rows`` rows, so only its
     last sequence can take it past ``max_rows``; sequences are never split.
     The walk is a Numba loop: predicting a million short sequences must not
-    walk them in Python.  The defaults keep a chunk's per-row arrays in the
-    caches while the chunks run two at a time (``_threads.run_chunks``).
-    A/B in one process, 4,096 rows a chunk against 16,384: 10,000 LSTM-64
-    sequences of 50 steps 0.97x the time, 4,000 LSTM-128 0.78x, 600 LSTM-512
-    and GRU-512 0.89x and 0.74x, 5,000 GRU-32 of 200 steps 0.94x, 40,000
-    LSTM-64 of 5 steps (chunks of 256 sequences either way) 0.98x.
-    Python ints, so slicing with them costs no conversions.
+    walk them in Python.  Prediction passes ``chunk_rows`` of its network
+    as ``max_rows``.  Python ints, so slicing with them costs no conversions.
     """
     lengths = np.asarray(lengths, dtype=np.int64)
     starts = chunk_starts(lengths, max_rows, max_sequences).tolist()
     return list(zip(starts, starts[1:] + [lengths.shape[0]]))
+
+
+# Prediction chunks hold at most about this many values in each per-row
+# array (xproj and the gates, n_gates * hidden a row), and 4,096-16,384 rows.
+CHUNK_ROW_VALUES = 1 << 20
+CHUNK_ROWS_MIN, CHUNK_ROWS_MAX = 1 << 12, 1 << 14
+
+
+def chunk_rows(row_width):
+    """``max_rows`` of ``chunk_ranges`` for per-row arrays ``row_width`` values wide.
+
+    Two chunks run at once (``_threads.run_chunks``), and their per-row
+    arrays should stay in the caches: 16,384 rows put two LSTM-64 chunks'
+    ``xproj`` and gates (16 MB each) past the 32 MB L3, and 4,096 rows
+    predicted LSTM-128 in 0.78x the time, GRU-512 in 0.74x.  But a fixed
+    4,096 rows gave a small model more chunks than work (RNN-4 1.63x the
+    time of 16,384 rows).  Bounded by values, A/B in one process against a
+    fixed 4,096 rows: RNN-4 0.63x the time, GRU-8 of 300 steps 0.80x,
+    LSTM-64 and -128 1.00-1.01x (4,096 rows either way).
+    """
+    return int(min(max(CHUNK_ROW_VALUES // max(row_width, 1), CHUNK_ROWS_MIN), CHUNK_ROWS_MAX))
 
 
 def time_chunks(batch, size, per_step, dtype):

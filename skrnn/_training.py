@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
-from ._batching import batch_plan, chunk_ranges, pack_batch, time_chunks
+from ._batching import batch_plan, chunk_ranges, chunk_rows, pack_batch, time_chunks
 from ._kernels._packing import pack_rows
 from ._network import Network
 from ._optimizers import AdamOptimizer, SGDOptimizer
@@ -74,8 +74,9 @@ def predict_outputs(network, theta, seqs, idx=None, params=None):
         out = np.empty((int(out_offsets[-1]), n_out), dtype=theta.dtype)
     else:
         out = np.empty((lengths.shape[0], n_out), dtype=theta.dtype)
-    stream = not network.arch.bidirectional
-    ranges = chunk_ranges(lengths)
+    arch = network.arch
+    stream = not arch.bidirectional
+    ranges = chunk_ranges(lengths, chunk_rows(arch.n_gates * max(arch.hidden_sizes)))
     # One network (workspace) per lane: run_chunks may run two chunks at once.
     networks = {0: network}
 

@@ -462,3 +462,12 @@ def test_chunk_ranges_bound_rows_and_sequences_and_cover_everything():
         assert 1 <= stop - start <= 100
         assert lengths[start : stop - 1].sum() < 4096  # only the last may cross the budget
     assert chunk_ranges(np.array([], dtype=np.int64)) == []
+
+
+def test_prediction_chunks_hold_a_bounded_number_of_values_a_row():
+    from skrnn._batching import CHUNK_ROWS_MAX, CHUNK_ROWS_MIN, CHUNK_ROW_VALUES, chunk_rows
+
+    assert chunk_rows(4 * 64) * 4 * 64 == CHUNK_ROW_VALUES  # LSTM-64: 4,096 rows
+    assert chunk_rows(3 * 32) == CHUNK_ROW_VALUES // 96  # in between: by the values
+    assert chunk_rows(4) == CHUNK_ROWS_MAX  # small models: not more chunks than work
+    assert chunk_rows(4 * 512) == CHUNK_ROWS_MIN  # wide ones: still whole shards per chunk
