@@ -64,10 +64,14 @@ def test_run_shards_runs_each_shard_once_and_reraises(n_shards):
         run_shards(fail, n_shards)
 
 
+@pytest.mark.parametrize("n_threads", [1, 2])
 @pytest.mark.parametrize("n_chunks", [1, 3, 4, 9])
-def test_run_chunks_runs_each_chunk_once_whole_in_its_lane_and_reraises(n_chunks):
+def test_run_chunks_runs_each_chunk_once_whole_in_its_lane_and_reraises(n_chunks, n_threads,
+                                                                        monkeypatch):
     import threading
 
+    # Pinned, so that both the lanes and the in-turn path run on any machine.
+    monkeypatch.setattr(_threads, "n_threads", lambda: n_threads)
     seen, threads_of = [], {}
 
     def chunk(k, lane):
@@ -79,13 +83,15 @@ def test_run_chunks_runs_each_chunk_once_whole_in_its_lane_and_reraises(n_chunks
 
     run_chunks(chunk, n_chunks)
     assert sorted(k for k, _ in seen) == list(range(n_chunks))
-    lanes = min(_threads.n_threads(), n_chunks // 2)
+    # Lanes only with at least two chunks for each thread.
+    lanes = 2 if n_threads == 2 and n_chunks >= 4 else 1
     if lanes > 1:  # whole chunks side by side, every lane a single thread
         assert {lane for _, lane in seen} == set(range(lanes))
         assert all(len(ids) == 1 for ids in threads_of.values())
         assert len(set().union(*threads_of.values())) == lanes
     else:  # one after another, each free to spread its shards
         assert {lane for _, lane in seen} == {0}
+        assert len(threads_of[0]) == n_threads
 
     def fail(k, lane):
         if k == n_chunks - 1:

@@ -1,6 +1,5 @@
 """Initial states, truncated BPTT (``bptt_steps``) and chunked (streaming) prediction."""
 
-
 import numpy as np
 import pytest
 from _gradcheck import numeric_gradient
