@@ -2,7 +2,6 @@
 
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.metrics import r2_score
 from sklearn.utils.validation import check_array, column_or_1d
 
 from ._base import BaseRNN, _fit_context
@@ -220,6 +219,10 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         return np.ascontiguousarray(y, dtype=seqs.dtype), None, y.shape[1], "squared", None
 
     def _score_outputs(self, outputs, targets):
+        # Imported here, as sklearn's RegressorMixin.score does: sklearn.metrics
+        # is ~50 ms of `import skrnn` otherwise.
+        from sklearn.metrics import r2_score
+
         return float(r2_score(targets, outputs))
 
     @_fit_context(prefer_skip_nested_validation=True)

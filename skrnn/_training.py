@@ -12,7 +12,6 @@ import warnings
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 
 from ._batching import batch_plan, chunk_ranges, chunk_rows, pack_batch, time_chunks
 from ._kernels._packing import pack_rows
@@ -140,6 +139,10 @@ def _split_validation(est, seqs, stratify, rng):
             f"leaves {n_val} validation and {n - n_val} training sequences out of "
             f"{n}; both must be at least 1."
         )
+    # Imported here: sklearn.model_selection (with sklearn.metrics) took 30-60
+    # ms of `import skrnn`, whose target with a first fit is 1.5 s.
+    from sklearn.model_selection import train_test_split
+
     seed = rng.randint(np.iinfo(np.int32).max)
     train, val = train_test_split(
         np.arange(n), test_size=n_val, random_state=seed, stratify=stratify
