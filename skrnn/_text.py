@@ -22,6 +22,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.utils._param_validation import Interval, Options, RealNotInt, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ._persistence import check_version, stamp_version
 from ._tokens import TokenSequences
 
 __all__ = ["TextOneHotEncoder"]
@@ -546,6 +547,16 @@ class TextOneHotEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=N
         tags.input_tags.string = True
         tags.input_tags.two_d_array = False
         return tags
+
+    # Stamped with the skrnn version like the recurrent estimators, so that a
+    # pipeline loaded with another version warns about each skrnn step
+    # (skrnn._persistence).
+    def __getstate__(self):
+        return stamp_version(super().__getstate__())
+
+    def __setstate__(self, state):
+        check_version(self, state)  # drops the stamp; warns if another version saved it
+        super().__setstate__(state)
 
     # -- helpers -------------------------------------------------------------
     @staticmethod

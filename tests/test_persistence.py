@@ -280,6 +280,29 @@ def test_another_version_warns_and_names_both_versions(fitted, monkeypatch):
     assert type(again) is InconsistentSkrnnVersionWarning and str(again) == message
 
 
+def test_text_encoder_pickles_carry_the_version_too(fitted, monkeypatch):
+    pipeline, X = fitted["text_pipeline"]
+    encoder = pipeline[0]
+    assert encoder.__getstate__()[VERSION_KEY] == skrnn.__version__
+    assert VERSION_KEY not in vars(encoder)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded = pickle.loads(pickle.dumps(encoder))
+    assert VERSION_KEY not in vars(loaded)
+    assert loaded.vocabulary_ == encoder.vocabulary_
+    got, expected = loaded.transform(X), encoder.transform(X)
+    np.testing.assert_array_equal(got.token_ids, expected.token_ids)
+    np.testing.assert_array_equal(got.offsets, expected.offsets)
+    with monkeypatch.context() as patch:
+        patch.setattr(skrnn, "__version__", "0.0.1")
+        data = pickle.dumps(pipeline)
+    with pytest.warns(InconsistentSkrnnVersionWarning) as record:
+        pickle.loads(data)
+    names = sorted(w.message.estimator_name for w in record
+                   if isinstance(w.message, InconsistentSkrnnVersionWarning))
+    assert names == ["RNNClassifier", "TextOneHotEncoder"]
+
+
 def test_missing_stamp_warns(fitted):
     model, _ = fitted["tagger"]
     state = model.__getstate__()
