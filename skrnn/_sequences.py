@@ -701,10 +701,10 @@ def validate_step_targets(y, sequences):
     -------
     labels : ndarray of shape (n_steps_total,)
         Row ``r`` is the label of ``sequences.values[r]``.  A new array: the
-        numeric dtype numpy gives the concatenation when every label
-        sequence is numeric (bool, int, float), ``object`` when any holds
-        strings or objects.  Zero-length label sequences do not take part in
-        the choice of dtype.
+        dtype numpy gives the concatenation when every label sequence is
+        numeric (bool, int, float) or every one is a str array (as
+        ``np.asarray`` makes of a list of strings), else ``object``.
+        Zero-length label sequences do not take part in the choice of dtype.
 
     Raises
     ------
@@ -792,7 +792,9 @@ def validate_step_targets(y, sequences):
             )
         arrays.append(a)
     source = [a for a in arrays if a.shape[0]] or arrays
-    if all(a.dtype.kind in "biuf" for a in source):
+    # All numeric or all str arrays concatenate safely (numpy widens the
+    # type); a mix would turn 1 into '1', so it goes through object.
+    if all(a.dtype.kind in "biuf" for a in source) or all(a.dtype.kind == "U" for a in source):
         return np.concatenate(source)
     return np.concatenate([a.astype(object, copy=False) for a in source])
 

@@ -32,6 +32,8 @@ def test_outputs_are_ragged_and_follow_classes():
         np.testing.assert_allclose(np.concatenate(proba).sum(axis=1), 1.0)
         for p, q in zip(pred, proba):
             np.testing.assert_array_equal(p, tagger.classes_[q.argmax(axis=1)])
+        # str labels stay str, as RNNClassifier's and LabelEncoder's classes_ do
+        assert tagger.classes_.dtype.kind == "U" and pred[0].dtype.kind == "U"
     assert tagger.coef_.shape == (3, 5)
 
 
