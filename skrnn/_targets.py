@@ -24,9 +24,11 @@ def encode_labels(est, y, *, reset, classes=None, allow_new=False, what="y"):
     y = np.asarray(y)
     if y.ndim != 1:
         raise ValueError(f"{what} must be 1-D labels, got an array of shape {y.shape}.")
-    check_classification_targets(y)
+    # Before sklearn's check, whose integrality test casts NaN to int (a
+    # RuntimeWarning ahead of its own error).
     if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
         raise ValueError(f"{what} contains NaN or infinity; labels must be finite.")
+    check_classification_targets(y)
     if reset:
         if classes is not None:
             all_classes = np.unique(np.asarray(classes))

@@ -1,6 +1,7 @@
 """Bad input at the estimator level: a clear ValueError/TypeError naming the problem, inputs untouched."""
 
 import copy
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -83,8 +84,10 @@ def test_bad_y(est_cls):
         est_cls(**TINY).fit(X, None)
     y_nan = np.array(y, dtype=float)
     y_nan[3] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
-        est_cls(**TINY).fit(X, y_nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # the error alone, no cast warning first
+        with pytest.raises(ValueError, match="NaN"):
+            est_cls(**TINY).fit(X, y_nan)
 
 
 def test_classifier_label_errors():
