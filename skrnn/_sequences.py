@@ -334,6 +334,12 @@ def _step_array(seq, i):
             f"Sequence {i} of X is a string; the estimators take numeric sequences. "
             "Turn text into token sequences with skrnn.TextOneHotEncoder first."
         )
+    if sp.issparse(seq):
+        raise TypeError(
+            f"Sequence {i} of X is a sparse {type(seq).__name__}; the estimators take "
+            "dense sequences (call .toarray()), or token sequences from "
+            "skrnn.TextOneHotEncoder, whose one-hot steps stay sparse."
+        )
     if isinstance(seq, (pd.DataFrame, pd.Series)):
         a = _pandas_to_numpy(seq, i)
     else:

@@ -388,6 +388,8 @@ def test_sequences_direct_construction():
         ([pd.DataFrame({"a": ["x", "y"]})], TypeError, "Sequence 0 of X holds non-numeric"),
         ([[[1, 2], [3]]], ValueError, "Sequence 0 of X cannot be read"),
         (sp.csr_matrix(np.eye(3)), TypeError, "Sparse data"),
+        ([np.ones((2, 3)), sp.csr_matrix(np.eye(3))], TypeError,
+         r"Sequence 1 of X is a sparse csr_matrix.*toarray"),
         (None, TypeError, "expects a list of sequences"),
         (42, TypeError, "expects a list of sequences"),
         ([np.ones(2), np.array(["2020-01-01"], dtype="datetime64[D]")], TypeError,
