@@ -153,6 +153,13 @@ def _layer_backward(ws, key, cell, relu, dh, batch_sizes, shards, h, state, h0, 
 # 1.76 -> 1.39, RNN-64 1.57 -> 1.19; hidden 64 was even either way; at
 # hidden 128 (dW_hh 210 MFLOP) the split still pays (8.5 vs 10.1 ms unsplit).
 SPLIT_GEMM_FLOPS = 5e7
+# ... or that touch at least this many values (operands and output, ~2.4 MB
+# in float32).  The projections and [dW_ih | db_ih] of a few input features
+# are bound by memory, not flops: at hidden 128 (1,600 x 9 @ 9 x 512, 15
+# MFLOP) each took 0.5-0.66 ms on one thread.  A/B in one process, batch 32:
+# LSTM-128 and GRU-128 steps 0.95-0.97x the time, LSTM-64 and GRU-64 at
+# batch 64 0.95x; splitting from 3-4.5e5 values made LSTM-64 (410,000) 1.04x.
+SPLIT_GEMM_VALUES = 6e5
 _SPLIT_MIN_ROWS = 64
 
 
@@ -175,7 +182,8 @@ def _matmul(a, b, out, accumulate=False, bias=None):
             out[lo:hi] += bias
 
     flops = 2.0 * m * a.shape[1] * b.shape[1]
-    run_halves(block, m, split=m >= _SPLIT_MIN_ROWS and flops >= SPLIT_GEMM_FLOPS)
+    large = flops >= SPLIT_GEMM_FLOPS or a.size + b.size + out.size >= SPLIT_GEMM_VALUES
+    run_halves(block, m, split=m >= _SPLIT_MIN_ROWS and large)
 
 
 def _bias_rides_in_gemm(n_inputs, width):
