@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._network import Network
 from ._batching import sequence_rows
 from ._params import Architecture, layout_for
-from ._persistence import check_version, stamp_version
+from ._persistence import VersionStampMixin
 from ._sequences import validate_sequences
 from ._targets import check_sample_weight
 from ._threads import single_threaded_blas
@@ -30,7 +30,7 @@ __all__ = ["BaseRNN", "_fit_context"]
 _WEIGHT_ATTRIBUTES = ("recurrent_weights_", "embedding_", "coef_", "intercept_")
 
 
-class BaseRNN(BaseEstimator, metaclass=ABCMeta):
+class BaseRNN(VersionStampMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class for skrnn's recurrent estimators. Not for direct use."""
 
     _parameter_constraints: dict = {
@@ -332,18 +332,18 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
         return layout, theta, layout.unpack(theta)
 
     def __getstate__(self):
-        # A copy: on Python >= 3.11 object.__getstate__ returns self.__dict__
-        # itself, and popping from it would strip the live estimator.
-        state = dict(super().__getstate__())
+        # A stamped copy (VersionStampMixin): on Python >= 3.11
+        # object.__getstate__ returns self.__dict__ itself, which must not lose
+        # the keys popped here.
+        state = super().__getstate__()
         # The public attributes are views of _theta; pickle only them.
         state.pop("_theta", None)
         state.pop("_theta_views", None)
         state.pop("_theta_params", None)
-        return stamp_version(state)
+        return state
 
     def __setstate__(self, state):
-        check_version(self, state)  # drops the stamp; warns if another version saved it
-        super().__setstate__(state)
+        super().__setstate__(state)  # checks and drops the version stamp
         if "coef_" in state and "_arch" in state:
             layout = layout_for(self._arch)
             self._set_weights(layout, self._pack_weights(layout, self.coef_.dtype))

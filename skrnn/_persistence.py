@@ -42,7 +42,7 @@ Compatibility policy
 
 import warnings
 
-__all__ = ["InconsistentSkrnnVersionWarning"]
+__all__ = ["InconsistentSkrnnVersionWarning", "VersionStampMixin"]
 
 # Key of the version stamp in a pickled estimator's state.
 VERSION_KEY = "_skrnn_version"
@@ -136,3 +136,19 @@ def check_version(estimator, state):
             ),
             stacklevel=3,
         )
+
+
+class VersionStampMixin:
+    """Pickles stamped with the skrnn version, checked on loading.
+
+    Listed before ``BaseEstimator`` by every skrnn estimator; a subclass that
+    edits its state calls ``super()`` first (the state it gets back is a
+    stamped copy, safe to edit).
+    """
+
+    def __getstate__(self):
+        return stamp_version(super().__getstate__())
+
+    def __setstate__(self, state):
+        check_version(self, state)  # drops the stamp; warns if another version saved it
+        super().__setstate__(state)

@@ -22,7 +22,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.utils._param_validation import Interval, Options, RealNotInt, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._persistence import check_version, stamp_version
+from ._persistence import VersionStampMixin
 from ._tokens import TokenSequences
 
 __all__ = ["TextOneHotEncoder"]
@@ -152,7 +152,8 @@ def _as_document_list(X):
         ) from None
 
 
-class TextOneHotEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+class TextOneHotEncoder(TransformerMixin, VersionStampMixin, BaseEstimator,
+                        auto_wrap_output_keys=None):
     """Encode text as sequences of one-hot token vectors, stored as token ids.
 
     Each document becomes a sequence with one step per token; step ``t`` is the
@@ -547,16 +548,6 @@ class TextOneHotEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=N
         tags.input_tags.string = True
         tags.input_tags.two_d_array = False
         return tags
-
-    # Stamped with the skrnn version like the recurrent estimators, so that a
-    # pipeline loaded with another version warns about each skrnn step
-    # (skrnn._persistence).
-    def __getstate__(self):
-        return stamp_version(super().__getstate__())
-
-    def __setstate__(self, state):
-        check_version(self, state)  # drops the stamp; warns if another version saved it
-        super().__setstate__(state)
 
     # -- helpers -------------------------------------------------------------
     @staticmethod
