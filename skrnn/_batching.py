@@ -180,7 +180,7 @@ def batch_plan(n_samples, batch_size, rng=None):
     return [idx[i : i + batch_size] for i in range(0, n_samples, batch_size)]
 
 
-def chunk_ranges(lengths, max_rows=1 << 14, max_sequences=256):
+def chunk_ranges(lengths, max_rows, max_sequences=256):
     """``(start, stop)`` of consecutive runs of sequences, to predict a bounded amount at a time.
 
     Sequences are taken in order; a chunk closes once it holds

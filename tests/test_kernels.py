@@ -461,7 +461,7 @@ def test_chunk_ranges_bound_rows_and_sequences_and_cover_everything():
     for start, stop in ranges:
         assert 1 <= stop - start <= 100
         assert lengths[start : stop - 1].sum() < 4096  # only the last may cross the budget
-    assert chunk_ranges(np.array([], dtype=np.int64)) == []
+    assert chunk_ranges(np.array([], dtype=np.int64), 4096) == []
 
 
 def test_prediction_chunks_hold_a_bounded_number_of_values_a_row():
