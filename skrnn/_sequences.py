@@ -23,6 +23,7 @@ Nothing below this layer sees pandas, lists or token containers: they see a
 ``Sequences`` holding flat arrays.
 """
 
+import functools
 import numbers
 from collections.abc import Sequence as _AbcSequence
 
@@ -95,8 +96,8 @@ class Sequences:
                 raise ValueError("Token sequences need an explicit float dtype.")
             dtype = values.dtype
         self.dtype = np.dtype(dtype)
-        self._uniform_length = None if uniform_length is None else int(uniform_length)
-        self._uniform_known = uniform_length is not None
+        if uniform_length is not None:  # known from the input's shape: no scan
+            self.uniform_length = int(uniform_length)
 
     @property
     def n_samples(self):
@@ -108,15 +109,13 @@ class Sequences:
         """ndarray of shape (n_samples,), int64: steps in each sequence."""
         return self.offsets[1:] - self.offsets[:-1]  # np.diff, without its ~2 us of Python
 
-    @property
+    @functools.cached_property
     def uniform_length(self):
         """int or None: the length shared by every sequence (None if they differ)."""
-        if not self._uniform_known:
-            lengths = self.lengths
-            if lengths.shape[0] and lengths.min() == lengths.max():
-                self._uniform_length = int(lengths[0])
-            self._uniform_known = True
-        return self._uniform_length
+        lengths = self.lengths
+        if lengths.shape[0] and lengths.min() == lengths.max():
+            return int(lengths[0])
+        return None
 
     def __repr__(self):
         kind = "tokens" if self.is_tokens else "dense"
