@@ -199,13 +199,30 @@ def _bias_rides_in_gemm(n_inputs, width):
     return 2 * (n_inputs + 1) <= width
 
 
-def _with_ones(ws, key, inp):
-    """``[inp | 1]``, from the workspace."""
+def _with_ones(ws, key, inp, lead=0):
+    """``[room | inp | 1]`` from the workspace, ``room`` being ``lead`` columns left unset."""
     n, k = inp.shape
-    out = ws.empty(key, (n, k + 1), inp.dtype)
-    out[:, :k] = inp
-    out[:, k] = 1
+    out = ws.empty(key, (n, lead + k + 1), inp.dtype)
+    out[:, lead : lead + k] = inp
+    out[:, lead + k] = 1
     return out
+
+
+def _one_weight_gradient_gemm(arch):
+    """Whether ``[dW_hh | dW_ih | db_ih]`` comes from one GEMM over ``[h_prev | inp | 1]``.
+
+    When the input bias rides in the GEMMs (``_bias_rides_in_gemm``).  Only
+    for the LSTM: GRU's ``dW_hh`` multiplies another gradient (``dhproj``),
+    and for the simple RNN, whose gates are only ``hidden`` wide, OpenBLAS
+    ran the merged GEMM slower than the two (hidden 32 and 64: 67 against 55
+    us, 203 against 170; one thread, 1,600 rows, 8 features).  For the LSTM
+    the narrow ``[dW_ih | db_ih]`` GEMM over ``4 * hidden`` rows is the slow
+    one (93 us of 245 at hidden 32, 1,600 rows) and the merged GEMM costs
+    little more than ``dW_hh`` alone: 223 against 245 us at hidden 32, 699
+    against 774 at 64, 7.2 against 7.8 ms for 3,200 rows of a 64-wide
+    embedding at 128.
+    """
+    return arch.cell == "lstm"
 
 
 def _all_live(batch):
@@ -325,9 +342,13 @@ class Network:
             # the dW_ih one) as a column of ones: no separate passes over
             # xproj and dxproj.  A/B, batch 32: LSTM-32 step 1.49 -> 1.38 ms,
             # LSTM-128 8.66 -> 8.34, RNN-128 2.28 -> 2.16.
-            inp_ones = None
+            inp_ones = wide = None
             if not gathers and _bias_rides_in_gemm(inp.shape[1], width):
-                inp_ones = _with_ones(ws, f"{layer}.ones", inp)
+                # Room in front for each row's previous state, which the
+                # backward fills (see _one_weight_gradient_gemm).
+                lead = hidden if keep and _one_weight_gradient_gemm(arch) else 0
+                wide = _with_ones(ws, f"{layer}.ones", inp, lead)
+                inp_ones = wide[:, lead:]
             for d in range(arch.n_directions):
                 key = f"{layer}.{d}."
                 xproj = ws.empty(key + "xproj", (n_rows, width), dtype)
@@ -362,7 +383,7 @@ class Network:
                 np.concatenate(outs, axis=1, out=out)
             # Layer inputs are only needed for gradients; outputs and cell
             # states also give the final states of a chunk.
-            caches.append((inp if keep else None, inp_ones if keep else None, outs, states))
+            caches.append((inp if keep else None, wide if keep else None, outs, states))
             inp = out
         if self.per_step:
             feat = inp
@@ -450,7 +471,7 @@ class Network:
                 dh.append(dh_d)
 
         for layer in range(arch.n_layers - 1, -1, -1):
-            inp, inp_ones, outs, states = caches[layer]
+            inp, wide, outs, states = caches[layer]
             needs_dinp = layer > 0 or (arch.tokens and arch.embedding_dim is not None)
             dinp = self._ws.zeros(f"{layer}.dinp", inp.shape, inp.dtype) if needs_dinp else None
             for d in range(arch.n_directions):
@@ -472,21 +493,32 @@ class Network:
                     p[key + "weight_hh"],
                     reverse,
                 )
-                h_prev = self._ws.empty(key + "h_prev", outs[d].shape, outs[d].dtype)
-                previous_states(outs[d], h0, batch.batch_sizes, reverse, h_prev)
-                _matmul(dhproj.T, h_prev, g[key + "weight_hh"])
-                if layer == 0 and arch.gathers_weight_ih:
-                    scatter_add_rows(dxproj, batch.x, g[key + "weight_ih_T"])
-                elif inp_ones is not None:
-                    # [dW_ih | db_ih] in one pass over dxproj.
-                    g_wb = self._ws.empty(key + "g_wb", (dxproj.shape[1], inp_ones.shape[1]),
-                                          dxproj.dtype)
-                    _matmul(dxproj.T, inp_ones, g_wb)
-                    g[key + "weight_ih"][...] = g_wb[:, :-1]
-                    g[key + "bias_ih"][...] = g_wb[:, -1]
+                if wide is not None and _one_weight_gradient_gemm(arch):
+                    # The directions take turns filling the h_prev columns.
+                    previous_states(outs[d], h0, batch.batch_sizes, reverse, wide)
+                    g_all = self._ws.empty(key + "g_all", (dxproj.shape[1], wide.shape[1]),
+                                           dxproj.dtype)
+                    _matmul(dxproj.T, wide, g_all)
+                    units = outs[d].shape[1]
+                    g[key + "weight_hh"][...] = g_all[:, :units]
+                    g[key + "weight_ih"][...] = g_all[:, units:-1]
+                    g[key + "bias_ih"][...] = g_all[:, -1]
                 else:
-                    _matmul(dxproj.T, inp, g[key + "weight_ih"])
-                if inp_ones is None:
+                    h_prev = self._ws.empty(key + "h_prev", outs[d].shape, outs[d].dtype)
+                    previous_states(outs[d], h0, batch.batch_sizes, reverse, h_prev)
+                    _matmul(dhproj.T, h_prev, g[key + "weight_hh"])
+                    if layer == 0 and arch.gathers_weight_ih:
+                        scatter_add_rows(dxproj, batch.x, g[key + "weight_ih_T"])
+                    elif wide is not None:
+                        # [dW_ih | db_ih] in one pass over dxproj.
+                        g_wb = self._ws.empty(key + "g_wb", (dxproj.shape[1], wide.shape[1]),
+                                              dxproj.dtype)
+                        _matmul(dxproj.T, wide, g_wb)
+                        g[key + "weight_ih"][...] = g_wb[:, :-1]
+                        g[key + "bias_ih"][...] = g_wb[:, -1]
+                    else:
+                        _matmul(dxproj.T, inp, g[key + "weight_ih"])
+                if wide is None:
                     g[key + "bias_ih"][...] = dxproj.sum(axis=0)
                 # rnn and lstm: the two biases get the same gradient; one
                 # column sum over every row is ~50 us at hidden 32.

@@ -99,8 +99,10 @@ def test_gradient_one_feature(cell, bidirectional):
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_bias_in_the_gemm_or_added_apart_agree(cell, monkeypatch):
     # The input bias rides in the projection GEMM as a column of ones when the
-    # input is narrow enough (_bias_rides_in_gemm); both ways, forward and
-    # gradient agree (and each is checked against finite differences above).
+    # input is narrow enough (_bias_rides_in_gemm), and the LSTM's dW_hh joins
+    # [dW_ih | db_ih] in one GEMM (_one_weight_gradient_gemm); every way,
+    # forward and gradient agree (and each is checked against finite
+    # differences above).
     rng = np.random.RandomState(5)
     seqs = _sequences(rng, n_features=2)
     arch = Architecture(cell, (3, 2), True, False, 2, False, None, 2)
@@ -108,17 +110,26 @@ def test_bias_in_the_gemm_or_added_apart_agree(cell, monkeypatch):
     theta = layout.init_theta(rng, np.float64)
     y = _targets(rng, "squared", seqs.n_samples, 2)
     batch = pack_batch(seqs, np.arange(seqs.n_samples), y=y)
+    one_gemm = _network._one_weight_gradient_gemm
     results = []
-    for rides in (True, False):
+    for rides, joins in ((True, True), (True, False), (False, False)):
         monkeypatch.setattr(_network, "_bias_rides_in_gemm", lambda k, width, rides=rides: rides)
+        monkeypatch.setattr(_network, "_one_weight_gradient_gemm",
+                            lambda arch, joins=joins: joins and one_gemm(arch))
         network = Network(layout, "squared", False)
         results.append((network.forward(theta, batch)[0],
                         *network.loss_and_grad(theta, batch, 0.1)))
-        # The two ways really ran: the ones-column copies are workspace arrays.
-        assert ("0.ones" in network._ws._arrays) is rides
-        assert ("1.ones" in network._ws._arrays) is rides
-    for in_gemm, apart in zip(*results):
-        np.testing.assert_allclose(in_gemm, apart, rtol=1e-12, atol=1e-14)
+        # The ways really ran: the ones-column copies and the joined
+        # gradients are workspace arrays.
+        arrays = network._ws._arrays
+        assert ("0.ones" in arrays) is rides
+        assert ("1.ones" in arrays) is rides
+        joined = rides and joins and cell == "lstm"
+        assert all((f"{layer}.{d}.g_all" in arrays) is joined
+                   for layer in range(2) for d in range(2))
+    for first, *others in zip(*results):
+        for other in others:
+            np.testing.assert_allclose(first, other, rtol=1e-12, atol=1e-14)
 
 
 @pytest.mark.parametrize("bidirectional", [False, True])

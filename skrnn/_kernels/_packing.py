@@ -49,8 +49,10 @@ def previous_states(h_all, h0, batch_sizes, reverse, out):
     Forward direction: step ``t`` continues from step ``t - 1``.  Reverse
     direction: step ``t`` continues from step ``t + 1`` when the sequence is
     that long.  A sequence's first processed step starts from its row of
-    ``h0`` (sorted order).  ``out`` has the shape of ``h_all``.
+    ``h0`` (sorted order).  ``out`` has the rows of ``h_all`` and at least
+    its columns; the states go to its first ones.
     """
+    hidden = h_all.shape[1]
     n_steps = batch_sizes.shape[0]
     starts = step_starts(batch_sizes)
     for t in range(n_steps):
@@ -65,7 +67,7 @@ def previous_states(h_all, h0, batch_sizes, reverse, out):
         for b in range(bs):
             src = h_all[p0 + b] if b < n_prev else h0[b]
             dst = out[r0 + b]
-            for j in range(dst.shape[0]):
+            for j in range(hidden):
                 dst[j] = src[j]
 
 
