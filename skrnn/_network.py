@@ -493,31 +493,28 @@ class Network:
                     p[key + "weight_hh"],
                     reverse,
                 )
-                if wide is not None and _one_weight_gradient_gemm(arch):
-                    # The directions take turns filling the h_prev columns.
+                # The forward left ``lead`` columns for h_prev in front of
+                # [inp | 1] (0 unless _one_weight_gradient_gemm).
+                lead = 0 if wide is None else wide.shape[1] - inp.shape[1] - 1
+                if lead:  # the directions take turns filling them
                     previous_states(outs[d], h0, batch.batch_sizes, reverse, wide)
-                    g_all = self._ws.empty(key + "g_all", (dxproj.shape[1], wide.shape[1]),
-                                           dxproj.dtype)
-                    _matmul(dxproj.T, wide, g_all)
-                    units = outs[d].shape[1]
-                    g[key + "weight_hh"][...] = g_all[:, :units]
-                    g[key + "weight_ih"][...] = g_all[:, units:-1]
-                    g[key + "bias_ih"][...] = g_all[:, -1]
                 else:
                     h_prev = self._ws.empty(key + "h_prev", outs[d].shape, outs[d].dtype)
                     previous_states(outs[d], h0, batch.batch_sizes, reverse, h_prev)
                     _matmul(dhproj.T, h_prev, g[key + "weight_hh"])
-                    if layer == 0 and arch.gathers_weight_ih:
-                        scatter_add_rows(dxproj, batch.x, g[key + "weight_ih_T"])
-                    elif wide is not None:
-                        # [dW_ih | db_ih] in one pass over dxproj.
-                        g_wb = self._ws.empty(key + "g_wb", (dxproj.shape[1], wide.shape[1]),
-                                              dxproj.dtype)
-                        _matmul(dxproj.T, wide, g_wb)
-                        g[key + "weight_ih"][...] = g_wb[:, :-1]
-                        g[key + "bias_ih"][...] = g_wb[:, -1]
-                    else:
-                        _matmul(dxproj.T, inp, g[key + "weight_ih"])
+                if layer == 0 and arch.gathers_weight_ih:
+                    scatter_add_rows(dxproj, batch.x, g[key + "weight_ih_T"])
+                elif wide is not None:
+                    # [dW_hh | dW_ih | db_ih] (or [dW_ih | db_ih]) in one pass over dxproj.
+                    g_wide = self._ws.empty(key + "g_wide", (dxproj.shape[1], wide.shape[1]),
+                                            dxproj.dtype)
+                    _matmul(dxproj.T, wide, g_wide)
+                    if lead:
+                        g[key + "weight_hh"][...] = g_wide[:, :lead]
+                    g[key + "weight_ih"][...] = g_wide[:, lead:-1]
+                    g[key + "bias_ih"][...] = g_wide[:, -1]
+                else:
+                    _matmul(dxproj.T, inp, g[key + "weight_ih"])
                 if wide is None:
                     g[key + "bias_ih"][...] = dxproj.sum(axis=0)
                 # rnn and lstm: the two biases get the same gradient; one
