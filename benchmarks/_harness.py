@@ -74,18 +74,37 @@ def skrnn_training_step(seqs, arch, rng, blas_limit=True):
     return limited_step
 
 
-def interleaved_times(fns, repeats, warmup=True, settle=True):
+# Before each timed call, the side about to be timed runs untimed for at least
+# this long (see ``interleaved_times``).
+SETTLE_S = 0.025
+
+
+def settle(fn, seconds):
+    """Call ``fn`` untimed, at least once and until ``seconds`` have passed."""
+    start = time.perf_counter()
+    fn()
+    while time.perf_counter() - start < seconds:
+        fn()
+
+
+def interleaved_times(fns, repeats, warmup=True, settle_s=SETTLE_S):
     """Median wall time (seconds) of each function in ``fns`` (a dict), called in turn.
 
     Taking turns puts every side under the same machine noise (other jobs
-    on the shared cores).  With ``settle``, each turn first makes one
-    untimed call of the same function: torch's OpenMP workers spin for a
-    few milliseconds after each torch call, and a timed skrnn call started
-    in that window lost one of its two cores to them (LSTM-128 step: 9.4 ms
-    alone, 15.8 ms right after a torch step, 10.0 ms after one with
-    ``OMP_WAIT_POLICY=PASSIVE``, which however made torch itself 3-5x
-    slower, so it is no fair fix).  The untimed call absorbs that window for
-    either side.  Values of ``fns`` that are None are skipped (no time).
+    on the shared cores).  Each turn first runs the side about to be timed,
+    untimed, for ``settle_s`` seconds (at least one call; 0 for just that
+    one call), so that the timed call finds the machine as that side's own
+    training loop leaves it, not as the other library left it.  torch's
+    OpenMP workers spin for ~10 ms after each torch call, on the core
+    skrnn's second shard needs: an LSTM-64 skrnn step took 5.7 ms right
+    after a torch step, 3.5 and 3.1 ms on the next two calls and 2.5-2.6 ms
+    from the fourth on; torch's first step after skrnn's was ~15-20 %
+    slower than its next ones, which were steady.  A single settling call
+    (this harness until the eighth session) left skrnn's timed call inside
+    that window.  The settling runs the side's own work, not a pause: after
+    an idle moment these VMs run both sides 1.5-2x slower (sleeping 30 ms
+    instead made both slower and noisier).  Values of ``fns`` that are None
+    are skipped (no time).
     """
     live = {k: fn for k, fn in fns.items() if fn is not None}
     if warmup:
@@ -94,8 +113,7 @@ def interleaved_times(fns, repeats, warmup=True, settle=True):
     times = {k: [] for k in live}
     for _ in range(repeats):
         for key, fn in live.items():
-            if settle:
-                fn()
+            settle(fn, settle_s)
             start = time.perf_counter()
             fn()
             times[key].append(time.perf_counter() - start)
