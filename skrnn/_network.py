@@ -473,7 +473,7 @@ class Network:
         for layer in range(arch.n_layers - 1, -1, -1):
             inp, wide, outs, states = caches[layer]
             needs_dinp = layer > 0 or (arch.tokens and arch.embedding_dim is not None)
-            dinp = self._ws.zeros(f"{layer}.dinp", inp.shape, inp.dtype) if needs_dinp else None
+            dinp = self._ws.empty(f"{layer}.dinp", inp.shape, inp.dtype) if needs_dinp else None
             for d in range(arch.n_directions):
                 key = f"{layer}.{d}."
                 reverse = d == 1
@@ -523,7 +523,9 @@ class Network:
                     g[key + "bias_ih"] if dhproj is dxproj else dhproj.sum(axis=0)
                 )
                 if needs_dinp:
-                    _matmul(dxproj, p[key + "weight_ih"], dinp, accumulate=True)
+                    # The first direction writes dinp, the second adds to it: no
+                    # zeroing pass, and no temporary for a product added to zeros.
+                    _matmul(dxproj, p[key + "weight_ih"], dinp, accumulate=d > 0)
             if layer > 0:
                 below = arch.hidden_sizes[layer - 1]
                 dh = [
