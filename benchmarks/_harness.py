@@ -75,8 +75,9 @@ def skrnn_training_step(seqs, arch, rng, blas_limit=True):
 
 
 # Before each timed call, the side about to be timed runs untimed for at least
-# this long (see ``interleaved_times``).
-SETTLE_S = 0.025
+# this long (see ``interleaved_times``): torch's spin slowed skrnn's calls for
+# 20-30 ms of them in these VMs' runs.
+SETTLE_S = 0.05
 
 
 def settle(fn, seconds):
@@ -95,16 +96,17 @@ def interleaved_times(fns, repeats, warmup=True, settle_s=SETTLE_S):
     untimed, for ``settle_s`` seconds (at least one call; 0 for just that
     one call), so that the timed call finds the machine as that side's own
     training loop leaves it, not as the other library left it.  torch's
-    OpenMP workers spin for ~10 ms after each torch call, on the core
-    skrnn's second shard needs: an LSTM-64 skrnn step took 5.7 ms right
-    after a torch step, 3.5 and 3.1 ms on the next two calls and 2.5-2.6 ms
-    from the fourth on; torch's first step after skrnn's was ~15-20 %
-    slower than its next ones, which were steady.  A single settling call
-    (this harness until the eighth session) left skrnn's timed call inside
-    that window.  The settling runs the side's own work, not a pause: after
-    an idle moment these VMs run both sides 1.5-2x slower (sleeping 30 ms
-    instead made both slower and noisier).  Values of ``fns`` that are None
-    are skipped (no time).
+    OpenMP workers spin after each torch call, on the core skrnn's second
+    shard needs: an LSTM-64 skrnn step took 5.0-5.7 ms right after a torch
+    step and 3.5-3.7 ms on the next call, and came down to its steady
+    2.2-2.6 ms only after 10-25 ms of calls; torch's first step after
+    skrnn's was 10-25 % slower than its next ones, which were steady
+    (``bench_interference.py``).  A single settling call (this harness
+    until the eighth session) left skrnn's timed call inside that window.
+    The settling runs the side's own work, not a pause: after an idle
+    moment these VMs run both sides 1.5-2x slower (sleeping 30 ms instead
+    made both slower and noisier).  Values of ``fns`` that are None are
+    skipped (no time).
     """
     live = {k: fn for k, fn in fns.items() if fn is not None}
     if warmup:
