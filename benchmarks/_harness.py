@@ -76,7 +76,7 @@ def skrnn_training_step(seqs, arch, rng, blas_limit=True):
 
 # Before each timed call, the side about to be timed runs untimed for at least
 # this long (see ``interleaved_times``): torch's spin slowed skrnn's calls for
-# 20-30 ms of them in these VMs' runs.
+# 10-25 ms of them in these VMs' runs, so twice the longest.
 SETTLE_S = 0.05
 
 

@@ -19,8 +19,6 @@ import numpy as np
 from _harness import load_torch
 from bench_training_step import skrnn_step, torch_step
 
-from skrnn._threads import single_threaded_blas
-
 
 def calls_after(first, then, calls, repeats):
     """Median time (ms) of each of ``calls`` calls of ``then`` right after one of ``first``."""
@@ -49,12 +47,7 @@ def main():
     print("batch 32, T 50, 8 features; ms per call, the 1st call right after the other side's step")
     for config in args.configs:
         cell, hidden = config.split(":")
-        step = skrnn_step(cell, int(hidden), 32, 50, 8, np.random.RandomState(0))
-
-        def ours(step=step):
-            with single_threaded_blas():  # as fit runs it
-                step()
-
+        ours = skrnn_step(cell, int(hidden), 32, 50, 8, np.random.RandomState(0))
         theirs = torch_step(cell, int(hidden), 32, 50, 8)
         for label, first, then in (("skrnn after torch", theirs, ours),
                                    ("torch after skrnn", ours, theirs)):
