@@ -351,7 +351,10 @@ class BaseRNN(VersionStampMixin, BaseEstimator, metaclass=ABCMeta):
     # -- prediction plumbing --------------------------------------------------
     def _outputs(self, X):
         """Network outputs for X and its Sequences (see ``predict_outputs``)."""
-        check_is_fitted(self)
+        if not self._is_fitted():
+            # sklearn's check for its error; when fitted it would only cost
+            # ~2 us a call (its checks, then our __sklearn_is_fitted__).
+            check_is_fitted(self)
         seqs = validate_sequences(self, X, reset=False, dtype=self.coef_.dtype)
         layout, theta, params = self._predict_params()
         # A Network per call, not one kept with the parameters: its

@@ -13,7 +13,8 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._batching import batch_plan, chunk_ranges, chunk_rows, pack_batch, time_chunks
+from ._batching import (SHARD_SEQUENCES, batch_plan, chunk_ranges, chunk_rows,
+                        equal_chunk_ranges, pack_batch, time_chunks)
 from ._kernels._packing import pack_rows
 from ._network import Network
 from ._optimizers import AdamOptimizer, SGDOptimizer
@@ -25,6 +26,8 @@ __all__ = ["fit_loop", "predict_outputs"]
 # Steps per chunk when predicting with a unidirectional network: activations
 # are kept for one chunk at a time, so memory does not grow with T.
 PREDICT_CHUNK_STEPS = 1024
+# At most this many sequences in a prediction chunk.
+CHUNK_SEQUENCES = 256
 
 
 def _prefix_states(states, n):
@@ -61,6 +64,8 @@ def predict_outputs(network, theta, seqs, idx=None, params=None):
     batch of 64 at hidden 64, 6e-8 in float32 probabilities).  ``params``
     is ``network.layout.unpack(theta)``, if the caller keeps one.
     """
+    if idx is None and _equal_and_few(network, seqs):
+        return _predict_equal_lengths(network, theta, seqs, params)
     if idx is None:
         lengths = seqs.lengths
     else:
@@ -75,7 +80,12 @@ def predict_outputs(network, theta, seqs, idx=None, params=None):
         out = np.empty((lengths.shape[0], n_out), dtype=theta.dtype)
     arch = network.arch
     stream = not arch.bidirectional
-    ranges = chunk_ranges(lengths, chunk_rows(arch.n_gates * max(arch.hidden_sizes)))
+    max_rows = chunk_rows(arch.n_gates * max(arch.hidden_sizes))
+    length = seqs.uniform_length
+    if length is None:
+        ranges = chunk_ranges(lengths, max_rows, CHUNK_SEQUENCES)
+    else:
+        ranges = equal_chunk_ranges(lengths.shape[0], length, max_rows, CHUNK_SEQUENCES)
     # One network (workspace) per lane: run_chunks may run two chunks at once.
     networks = {0: network}
 
@@ -99,6 +109,44 @@ def predict_outputs(network, theta, seqs, idx=None, params=None):
 
     run_chunks(chunk, len(ranges))
     return out
+
+
+def _equal_and_few(network, seqs):
+    """Whether ``seqs`` can take ``Network.predict_equal_lengths``.
+
+    Sequences of one non-zero length, fewer than make two shards, that
+    ``predict_outputs`` would run as one chunk, unstreamed: the cases where
+    the shortcut computes exactly what the general path does.
+    """
+    n = seqs.n_samples
+    if not 0 < n < SHARD_SEQUENCES:
+        return False
+    length = seqs.uniform_length
+    if not length:
+        return False
+    arch = network.arch
+    if not arch.bidirectional and length > PREDICT_CHUNK_STEPS:
+        return False
+    return (n - 1) * length < chunk_rows(arch.n_gates * max(arch.hidden_sizes))
+
+
+def _predict_equal_lengths(network, theta, seqs, params):
+    """``predict_outputs`` through ``Network.predict_equal_lengths``."""
+    n = seqs.n_samples
+    values = seqs.values
+    if n == 1:
+        x = values  # one sequence: its rows are already time-major
+    else:
+        length = values.shape[0] // n
+        tail = values.shape[1:]
+        x = values.reshape((n, length) + tail).swapaxes(0, 1).reshape((n * length,) + tail)
+    p = network.layout.unpack(theta) if params is None else params
+    logits = network.predict_equal_lengths(p, x, n)
+    if network.per_step and n > 1:
+        # Time-major rows back to each sequence's steps in turn.
+        k = logits.shape[1]
+        logits = logits.reshape(-1, n, k).swapaxes(0, 1).reshape(-1, k)
+    return logits
 
 
 def _resolve_batch_size(est, n_samples):

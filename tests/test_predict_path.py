@@ -13,8 +13,12 @@ import pytest
 from sklearn.base import clone
 
 from skrnn import RNNClassifier, RNNRegressor, RNNSequenceTagger
-from skrnn._batching import HALVE_STEP_WORK, _sorted_layout, pack_batch, shard_bounds
+from skrnn._batching import (HALVE_STEP_WORK, SHARD_SEQUENCES, _sorted_layout, pack_batch,
+                             shard_bounds)
+from skrnn._network import Network
+from skrnn._params import Architecture, Layout
 from skrnn._sequences import Sequences, validate_sequences
+from skrnn._training import PREDICT_CHUNK_STEPS, _equal_and_few, predict_outputs
 
 TINY = dict(hidden_layer_sizes=(5,), max_iter=2, random_state=0)
 
@@ -171,3 +175,73 @@ def test_nan_is_found_in_small_and_large_inputs(cube, n):
     big[n - 1, 5, 2] = np.finfo(np.float32).max  # finite, though the sum overflows
     big[0, 0, 0] = np.finfo(np.float32).max
     clf.predict(big)
+
+
+def _equal_length_case(cell, bidirectional, kind, per_step, n, length, rng):
+    """A two-layer network with random weights and ``n`` sequences of ``length`` steps."""
+    tokens = kind != "dense"
+    n_inputs = 11 if tokens else 3
+    arch = Architecture(cell, (6, 4), bidirectional, False, n_inputs, tokens,
+                        5 if kind == "embedding" else None, 3)
+    layout = Layout(arch)
+    network = Network(layout, "multiclass", per_step)
+    theta = layout.init_theta(rng, np.float32)
+    offsets = np.arange(n + 1, dtype=np.int64) * length
+    if tokens:
+        seqs = Sequences(rng.randint(0, n_inputs, n * length), offsets, n_inputs, True,
+                         np.float32)
+    else:
+        seqs = Sequences(rng.normal(size=(n * length, 3)).astype(np.float32), offsets, 3)
+    return network, theta, seqs
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("kind", ["dense", "tokens", "embedding"])
+@pytest.mark.parametrize("per_step", [False, True])
+def test_equal_length_shortcut_computes_what_the_general_path_does(
+        cell, bidirectional, kind, per_step, monkeypatch):
+    # predict_outputs runs few equal-length sequences through
+    # Network.predict_equal_lengths; given the sequences as an index list it
+    # takes the general path (packing, chunks, final rows).  Same bits, in
+    # the same order.
+    taken = []
+    original = Network.predict_equal_lengths
+    monkeypatch.setattr(Network, "predict_equal_lengths",
+                        lambda self, *args: taken.append(1) or original(self, *args))
+    rng = np.random.RandomState(0)
+    for n in (1, 4, SHARD_SEQUENCES - 1):
+        network, theta, seqs = _equal_length_case(cell, bidirectional, kind, per_step, n, 7, rng)
+        taken.clear()
+        short = predict_outputs(network, theta, seqs)
+        assert taken, "the shortcut was not taken"
+        taken.clear()
+        general = predict_outputs(network, theta, seqs, idx=np.arange(n))
+        assert not taken
+        assert short.shape == general.shape == (n * 7 if per_step else n, 3)
+        np.testing.assert_array_equal(short, general)
+        # and row by row against each sequence predicted alone
+        alone = predict_outputs(network, theta, seqs, idx=np.array([n - 1]))
+        np.testing.assert_allclose(short[-alone.shape[0]:], alone, rtol=1e-5, atol=1e-6)
+
+
+def test_equal_length_shortcut_only_where_the_general_path_is_one_unstreamed_shard():
+    rng = np.random.RandomState(0)
+
+    def takes(n, length, bidirectional=False, lengths=None):
+        network, _, seqs = _equal_length_case("lstm", bidirectional, "dense", False, n, length,
+                                              rng)
+        if lengths is not None:
+            offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+            seqs = Sequences(np.zeros((offsets[-1], 3), np.float32), offsets, 3)
+        return _equal_and_few(network, seqs)
+
+    assert takes(1, 1) and takes(SHARD_SEQUENCES - 1, 50)
+    assert not takes(SHARD_SEQUENCES, 50)  # two shards may run in two threads
+    assert not takes(3, 0)  # empty sequences: the general path keeps their zero states
+    assert not takes(3, 5, lengths=[5, 4, 5])  # ragged
+    assert takes(1, PREDICT_CHUNK_STEPS) and not takes(1, PREDICT_CHUNK_STEPS + 1)  # streamed
+    assert takes(1, PREDICT_CHUNK_STEPS + 1, bidirectional=True)  # never streamed
+    # past one chunk of rows (at most 4 x 6 values a row: the 16,384-row maximum)
+    assert takes(2, 16384 - 1, bidirectional=True)
+    assert not takes(2, 16384, bidirectional=True)
