@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._batching import (SHARD_SEQUENCES, batch_plan, chunk_ranges, chunk_rows,
+from ._batching import (CHUNK_ROWS_MIN, SHARD_SEQUENCES, batch_plan, chunk_ranges, chunk_rows,
                         equal_chunk_ranges, pack_batch, time_chunks)
 from ._kernels._packing import pack_rows
 from ._network import Network
@@ -127,7 +127,8 @@ def _equal_and_few(network, seqs):
     arch = network.arch
     if not arch.bidirectional and length > PREDICT_CHUNK_STEPS:
         return False
-    return (n - 1) * length < chunk_rows(arch.n_gates * max(arch.hidden_sizes))
+    rows = (n - 1) * length
+    return rows < CHUNK_ROWS_MIN or rows < chunk_rows(arch.n_gates * max(arch.hidden_sizes))
 
 
 def _predict_equal_lengths(network, theta, seqs, params):
