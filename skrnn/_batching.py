@@ -187,7 +187,11 @@ def batch_plan(n_samples, batch_size, rng=None):
     return [idx[i : i + batch_size] for i in range(0, n_samples, batch_size)]
 
 
-def chunk_ranges(lengths, max_rows, max_sequences=256):
+# At most this many sequences in a prediction chunk.
+CHUNK_SEQUENCES = 256
+
+
+def chunk_ranges(lengths, max_rows, max_sequences=CHUNK_SEQUENCES):
     """``(start, stop)`` of consecutive runs of sequences, to predict a bounded amount at a time.
 
     Sequences are taken in order; a chunk closes once it holds
@@ -202,7 +206,7 @@ def chunk_ranges(lengths, max_rows, max_sequences=256):
     return list(zip(starts, starts[1:] + [lengths.shape[0]]))
 
 
-def equal_chunk_ranges(n, length, max_rows, max_sequences=256):
+def equal_chunk_ranges(n, length, max_rows, max_sequences=CHUNK_SEQUENCES):
     """``chunk_ranges`` of ``n`` sequences that all have ``length`` steps, by arithmetic.
 
     A chunk then closes after the same number of sequences every time: at

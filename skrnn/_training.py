@@ -13,8 +13,8 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._batching import (CHUNK_ROWS_MIN, SHARD_SEQUENCES, batch_plan, chunk_ranges, chunk_rows,
-                        equal_chunk_ranges, pack_batch, time_chunks)
+from ._batching import (CHUNK_ROWS_MIN, CHUNK_SEQUENCES, SHARD_SEQUENCES, batch_plan,
+                        chunk_ranges, chunk_rows, equal_chunk_ranges, pack_batch, time_chunks)
 from ._kernels._packing import pack_rows
 from ._network import Network
 from ._optimizers import AdamOptimizer, SGDOptimizer
@@ -26,8 +26,6 @@ __all__ = ["fit_loop", "predict_outputs"]
 # Steps per chunk when predicting with a unidirectional network: activations
 # are kept for one chunk at a time, so memory does not grow with T.
 PREDICT_CHUNK_STEPS = 1024
-# At most this many sequences in a prediction chunk.
-CHUNK_SEQUENCES = 256
 
 
 def _prefix_states(states, n):
@@ -59,7 +57,9 @@ def predict_outputs(network, theta, seqs, idx=None, params=None):
     Many-to-one: ``(len(idx), n_outputs)`` in ``idx`` order.  Many-to-many:
     ``(total steps, n_outputs)``, the steps of ``idx``'s sequences
     concatenated in ``idx`` order.  Works in length-sorted chunks of bounded
-    size.  A sequence's output depends on its chunk-mates only in the last
+    size; fewer than ``SHARD_SEQUENCES`` equal-length sequences skip the
+    chunking (``Network.predict_equal_lengths``, same outputs).  A
+    sequence's output depends on its chunk-mates only in the last
     bits (how many rows share a BLAS call; e.g. one sequence alone vs in a
     batch of 64 at hidden 64, 6e-8 in float32 probabilities).  ``params``
     is ``network.layout.unpack(theta)``, if the caller keeps one.
