@@ -12,7 +12,6 @@ __all__ = [
     "shard_bounds",
     "batch_plan",
     "chunk_ranges",
-    "equal_chunk_ranges",
     "chunk_rows",
     "sequence_rows",
     "time_chunks",
@@ -131,15 +130,9 @@ def pack_batch(seqs, idx, *, y=None, w=None, per_step=False):
         order, lengths, batch_sizes, rows = _sorted_layout(seqs.offsets, idx)
     else:
         order, lengths, batch_sizes, rows = _uniform_layout(seqs.offsets, idx, length)
-    if idx.shape[0] == 1:
-        # One sequence is a run of consecutive rows: a view, no copy.  The
-        # network never writes to its input.
-        x = seqs.values[seqs.offsets[idx[0]] : seqs.offsets[idx[0] + 1]]
-    else:
-        # np.take, not values[rows]: NumPy's fancy indexing walks 8-feature
-        # rows element by element (131 us for 256 sequences of 50 steps, 17
-        # us taken).
-        x = np.take(seqs.values, rows, axis=0)
+    # np.take, not values[rows]: NumPy's fancy indexing walks 8-feature rows
+    # element by element (131 us for 256 sequences of 50 steps, 17 us taken).
+    x = np.take(seqs.values, rows, axis=0)
     if per_step:
         yb = None if y is None else y[rows]
         wb = None if w is None else w[rows]
@@ -204,17 +197,6 @@ def chunk_ranges(lengths, max_rows, max_sequences=CHUNK_SEQUENCES):
     lengths = np.asarray(lengths, dtype=np.int64)
     starts = chunk_starts(lengths, max_rows, max_sequences).tolist()
     return list(zip(starts, starts[1:] + [lengths.shape[0]]))
-
-
-def equal_chunk_ranges(n, length, max_rows, max_sequences=CHUNK_SEQUENCES):
-    """``chunk_ranges`` of ``n`` sequences that all have ``length`` steps, by arithmetic.
-
-    A chunk then closes after the same number of sequences every time: at
-    ``max_sequences``, or at the first count reaching ``max_rows`` rows.  No
-    walk over the lengths (prediction's 2-D and 3-D inputs).
-    """
-    size = max_sequences if length == 0 else min(max_sequences, -(-max_rows // length))
-    return [(start, min(start + size, n)) for start in range(0, n, size)]
 
 
 # Prediction chunks hold at most about this many values in each per-row

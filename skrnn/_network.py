@@ -115,10 +115,7 @@ def _layer_forward(ws, key, cell, relu, xproj, batch_sizes, shards, w_hh, b_hh, 
         def shard(k):
             gru_forward(xproj, batch_sizes, shards[k], shards[k + 1],
                         recurrent_blocks(shards, k, w_hh), w_hh, b_hh, h0, reverse, h, gates, hn)
-    if len(shards) == 2:
-        shard(0)  # the only shard: no dispatch (a small batch)
-    else:
-        run_shards(shard, len(shards) - 1)
+    run_shards(shard, len(shards) - 1)
     return h, state
 
 
@@ -182,27 +179,24 @@ def _matmul(a, b, out, accumulate=False, bias=None):
     would otherwise run on one thread).
     """
     m = a.shape[0]
-    if m < _SPLIT_MIN_ROWS:
-        # Never split: no closure and no dispatch (~3 us of a one-sequence predict).
-        if accumulate:
-            out += a @ b
-        else:
-            np.matmul(a, b, out=out)
-        if bias is not None:
-            out += bias
-        return
-
-    def block(lo, hi):
-        if accumulate:
-            out[lo:hi] += a[lo:hi] @ b
-        else:
-            np.matmul(a[lo:hi], b, out=out[lo:hi])
-        if bias is not None:
-            out[lo:hi] += bias
-
     flops = 2.0 * m * a.shape[1] * b.shape[1]
     large = flops >= SPLIT_GEMM_FLOPS or a.size + b.size + out.size >= SPLIT_GEMM_VALUES
-    run_halves(block, m, split=m >= _SPLIT_MIN_ROWS and large)
+    if m < _SPLIT_MIN_ROWS or not large:
+        # Whole: no closure and no dispatch (~3 us of a one-sequence predict).
+        _matmul_rows(a, b, out, accumulate, bias)
+        return
+    run_halves(lambda lo, hi: _matmul_rows(a[lo:hi], b, out[lo:hi], accumulate, bias), m,
+               split=True)
+
+
+def _matmul_rows(a, b, out, accumulate, bias):
+    """``_matmul`` of one row block."""
+    if accumulate:
+        out += a @ b
+    else:
+        np.matmul(a, b, out=out)
+    if bias is not None:
+        out += bias
 
 
 def _bias_rides_in_gemm(n_inputs, width):
@@ -257,15 +251,9 @@ def _final_rows(batch):
     first step, torch's ``h_n`` order).  -1 for zero-length sequences.
     """
     lengths = batch.lengths
-    n = lengths.shape[0]
-    if n and lengths[0] == lengths[-1] > 0:
-        # Equal lengths (sorted, so first == last): every step holds all n
-        # sequences and the last step starts at row (length - 1) * n.
-        b = np.arange(n, dtype=np.int64)
-        return b + (int(lengths[0]) - 1) * n, b
     if _all_live(batch):
         # No masks (~4 us of a one-sequence predict).
-        b = np.arange(n, dtype=np.int64)
+        b = np.arange(lengths.shape[0], dtype=np.int64)
         return step_starts(batch.batch_sizes)[lengths - 1] + b, b
     live = lengths > 0
     last = np.full(lengths.shape[0], -1, dtype=np.int64)

@@ -13,8 +13,8 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._batching import (CHUNK_ROWS_MIN, CHUNK_SEQUENCES, SHARD_SEQUENCES, batch_plan,
-                        chunk_ranges, chunk_rows, equal_chunk_ranges, pack_batch, time_chunks)
+from ._batching import (SHARD_SEQUENCES, batch_plan, chunk_ranges, chunk_rows, pack_batch,
+                        time_chunks)
 from ._kernels._packing import pack_rows
 from ._network import Network
 from ._optimizers import AdamOptimizer, SGDOptimizer
@@ -80,12 +80,7 @@ def predict_outputs(network, theta, seqs, idx=None, params=None):
         out = np.empty((lengths.shape[0], n_out), dtype=theta.dtype)
     arch = network.arch
     stream = not arch.bidirectional
-    max_rows = chunk_rows(arch.n_gates * max(arch.hidden_sizes))
-    length = seqs.uniform_length
-    if length is None:
-        ranges = chunk_ranges(lengths, max_rows, CHUNK_SEQUENCES)
-    else:
-        ranges = equal_chunk_ranges(lengths.shape[0], length, max_rows, CHUNK_SEQUENCES)
+    ranges = chunk_ranges(lengths, chunk_rows(arch.n_gates * max(arch.hidden_sizes)))
     # One network (workspace) per lane: run_chunks may run two chunks at once.
     networks = {0: network}
 
@@ -127,8 +122,7 @@ def _equal_and_few(network, seqs):
     arch = network.arch
     if not arch.bidirectional and length > PREDICT_CHUNK_STEPS:
         return False
-    rows = (n - 1) * length
-    return rows < CHUNK_ROWS_MIN or rows < chunk_rows(arch.n_gates * max(arch.hidden_sizes))
+    return (n - 1) * length < chunk_rows(arch.n_gates * max(arch.hidden_sizes))
 
 
 def _predict_equal_lengths(network, theta, seqs, params):

@@ -464,16 +464,6 @@ def test_chunk_ranges_bound_rows_and_sequences_and_cover_everything():
     assert chunk_ranges(np.array([], dtype=np.int64), 4096) == []
 
 
-@pytest.mark.parametrize("n", [0, 1, 2, 255, 256, 257, 10_000])
-@pytest.mark.parametrize("length", [0, 1, 16, 50, 4096, 5000])
-def test_equal_chunk_ranges_are_the_walks(n, length):
-    from skrnn._batching import chunk_ranges, equal_chunk_ranges
-
-    lengths = np.full(n, length, dtype=np.int64)
-    for max_rows in (4096, 10_000, 16384):
-        assert equal_chunk_ranges(n, length, max_rows) == chunk_ranges(lengths, max_rows)
-
-
 def test_prediction_chunks_hold_a_bounded_number_of_values_a_row():
     from skrnn._batching import CHUNK_ROWS_MAX, CHUNK_ROWS_MIN, CHUNK_ROW_VALUES, chunk_rows
 
