@@ -217,3 +217,21 @@ def test_scratch_reuse_across_batches_of_other_sizes(cell, per_step, embedding_d
     np.testing.assert_array_equal(grad, fresh_grad)
     np.testing.assert_array_equal(reused.forward(theta, small)[0],
                                   Network(layout, "multiclass", per_step).forward(theta, small)[0])
+
+
+def test_workspace_reuses_by_key_and_never_hands_out_too_little():
+    ws = _network._Workspace()
+    first = ws.empty("a", (50, 8), np.float32)
+    assert first.shape == (50, 8) and first.dtype == np.float32
+    assert ws.empty("a", (50, 8), np.float32) is first  # the same request: the same array
+    smaller = ws.empty("a", (10, 8), np.float32)
+    assert smaller.shape == (10, 8) and np.shares_memory(smaller, first)
+    assert smaller.flags.c_contiguous
+    larger = ws.empty("a", (100, 8), np.float32)
+    assert larger.shape == (100, 8) and not np.shares_memory(larger, first)
+    assert np.shares_memory(ws.empty("a", (7, 3), np.float32), larger)  # a view of the new one
+    wider_type = ws.empty("a", (7, 3), np.float64)
+    assert wider_type.dtype == np.float64 and not np.shares_memory(wider_type, larger)
+    assert not np.shares_memory(ws.empty("b", (50, 8), np.float32), first)  # keys apart
+    zeros = ws.zeros("a", (4, 3), np.float64)
+    assert not zeros.any()
