@@ -195,6 +195,31 @@ class BaseRNN(VersionStampMixin, BaseEstimator, metaclass=ABCMeta):
         return hasattr(self, "coef_")
 
     def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
+        """Fit, warm-start or partially fit; a failure leaves the estimator as it was.
+
+        Validation sets ``classes_`` and ``n_features_in_`` and the loop sets
+        ``loss_curve_`` before training can still fail (divergence, a bad
+        early-stopping split); a half-updated estimator then predicted with
+        the new classes on the old head, and a ``partial_fit`` after it
+        reused an optimizer sized for another network.  So the attributes
+        are put back, and an optimizer that this call advanced is dropped
+        (the next call starts a fresh one, with the current hyper-parameters).
+        """
+        saved = dict(self.__dict__)
+        # Lists that a warm start or partial_fit extends in place.
+        for name in ("loss_curve_", "validation_scores_"):
+            if isinstance(saved.get(name), list):
+                saved[name] = list(saved[name])
+        try:
+            return self._fit_unguarded(X, y, sample_weight, incremental, classes)
+        except Exception:
+            if incremental and saved.get("_optimizer") is getattr(self, "_optimizer", None):
+                saved.pop("_optimizer", None)
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    def _fit_unguarded(self, X, y, sample_weight, incremental, classes):
         self._check_cross_params()
         if incremental and self.early_stopping:
             raise ValueError(

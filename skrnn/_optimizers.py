@@ -11,6 +11,10 @@ from ._kernels._optim import adam_update, sgd_momentum_update
 from ._threads import run_halves
 
 
+def _same_layout(state, theta):
+    return state.shape == theta.shape and state.dtype == theta.dtype
+
+
 class SGDOptimizer:
     """Stochastic gradient descent with momentum and learning-rate schedules."""
 
@@ -31,6 +35,10 @@ class SGDOptimizer:
         self.nesterov = nesterov
         self.power_t = power_t
         self.velocity = np.zeros(n_params, dtype=dtype)
+
+    def fits(self, theta):
+        """Whether this state belongs to parameters of ``theta``'s size and dtype."""
+        return _same_layout(self.velocity, theta)
 
     def update_params(self, theta, grad):
         velocity, lr, momentum, nesterov = (
@@ -78,6 +86,10 @@ class AdamOptimizer:
         self.t = 0
         self.ms = np.zeros(n_params, dtype=dtype)
         self.vs = np.zeros(n_params, dtype=dtype)
+
+    def fits(self, theta):
+        """Whether this state belongs to parameters of ``theta``'s size and dtype."""
+        return _same_layout(self.ms, theta)
 
     @property
     def learning_rate(self):

@@ -6,6 +6,7 @@ from sklearn.utils._param_validation import StrOptions
 from ._base import BaseRNN, _fit_context
 from ._classifier import _LabelHeadMixin
 from ._sequences import split_steps, validate_step_targets
+from ._targets import check_sample_weight
 
 __all__ = ["RNNSequenceTagger"]
 
@@ -299,7 +300,14 @@ class RNNSequenceTagger(_LabelHeadMixin, BaseRNN):
         outputs, seqs = self._outputs(X)
         truth = validate_step_targets(y, seqs)
         pred = self.classes_[self._indices_from_outputs(outputs)]
-        weights = None
-        if sample_weight is not None:
-            weights = np.repeat(np.asarray(sample_weight, dtype=float), seqs.lengths)
-        return float(np.average(pred == truth, weights=weights)) if truth.size else 0.0
+        weights = check_sample_weight(sample_weight, seqs.n_samples)
+        if not truth.size:
+            return 0.0
+        if weights is not None:
+            weights = np.repeat(weights, seqs.lengths)
+            if not np.any(weights > 0):
+                raise ValueError(
+                    "sample_weight is zero on every step of X; the weighted accuracy is "
+                    "undefined."
+                )
+        return float(np.average(pred == truth, weights=weights))

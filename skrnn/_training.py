@@ -206,7 +206,7 @@ def _check_finite(loss, grad_norm, est):
         f"(loss={loss}, gradient norm={grad_norm}) at epoch {est.n_iter_ + 1}. "
         f"The learning rate (learning_rate_init={est.learning_rate_init}) is "
         f"probably too large, {clip}; also check the scale of X and y. The "
-        f"weights from before this fit were kept."
+        f"estimator was left as it was before this fit."
     )
 
 
@@ -262,6 +262,10 @@ def run_single_epoch(est, network, theta, seqs, y, w, train_idx, optimizer, rng)
         batch = pack_batch(seqs, train_idx[positions], y=y, w=w, per_step=network.per_step)
         if batch.y.shape[0] == 0:
             continue  # only zero-length sequences in a many-to-many batch
+        if batch.w is not None and not np.any(batch.w > 0):
+            # Weights count repetitions: a batch of zero-weight sequences is
+            # an empty batch, with no loss to follow (its mean is 0 / 0).
+            continue
         loss, wsum = train_step(est, network, theta, batch, optimizer)
         total += loss * wsum
         wtotal += wsum
@@ -309,9 +313,12 @@ def fit_loop(
             est.validation_scores_ = None
             est.best_validation_score_ = None
             est.best_loss_ = np.inf
-    if not incremental or not hasattr(est, "_optimizer"):
-        est._optimizer = _make_optimizer(est, theta.shape[0], theta.dtype)
-    optimizer = est._optimizer
+    optimizer = getattr(est, "_optimizer", None)
+    # partial_fit continues with the optimizer of the fitted network only;
+    # its Numba updates do not check bounds, so one sized for another
+    # network must never meet this theta.
+    if first_pass or not incremental or optimizer is None or not optimizer.fits(theta):
+        optimizer = est._optimizer = _make_optimizer(est, theta.shape[0], theta.dtype)
 
     early_stopping = est.early_stopping and not incremental
     if early_stopping:

@@ -356,6 +356,114 @@ def test_divergence_is_a_clear_error(data, params, scale):
     assert not hasattr(reg, "coef_")
 
 
+def _fit_state(est):
+    """What fit sets, as comparable copies: public attributes and the weights."""
+    state = {k: v for k, v in vars(est).items() if k.endswith("_") and not k.startswith("_")}
+    state.pop("recurrent_weights_", None)
+    state = {k: np.array(v, copy=True) if isinstance(v, np.ndarray) else
+             list(v) if isinstance(v, list) else v for k, v in state.items()}
+    return state, _weights(est)
+
+
+def _assert_same_state(before, est):
+    state, weights = _fit_state(est)
+    assert state.keys() == before[0].keys()
+    for k, v in before[0].items():
+        if isinstance(v, np.ndarray):
+            np.testing.assert_array_equal(state[k], v, err_msg=k)
+        else:
+            assert state[k] == v, k
+    for a, b in zip(weights, before[1], strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_failed_fit_leaves_the_estimator_as_it_was(data):
+    X, y = data
+    clf = RNNClassifier("rnn", activation="relu", **TINY).fit(X, y)
+    before = _fit_state(clf)
+    proba = clf.predict_proba(X)
+    # New classes and one feature a step, at a scale that overflows (relu
+    # does not saturate).
+    X_new = [1e200 * x[:, :1] for x in X]
+    y_new = np.arange(40) % 3
+    with pytest.raises(ValueError, match="non-finite.*left as it was"):
+        clf.set_params(max_grad_norm=None).fit(X_new, y_new)
+    _assert_same_state(before, clf)
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
+    assert list(clf.predict(X[:3])) == list(clf.classes_[np.argmax(proba[:3], axis=1)])
+
+
+def test_a_failed_first_fit_leaves_nothing_for_partial_fit(data):
+    # The failed fit created an optimizer for a 2-unit network before its
+    # early-stopping split failed; partial_fit must not reuse it for 16 units
+    # (its updates do not check bounds: this crashed the process).
+    X, y = data
+    y5 = np.arange(10) % 5
+    clf = RNNClassifier(hidden_layer_sizes=(2,), early_stopping=True, random_state=0)
+    with pytest.raises(ValueError, match="test_size"):
+        clf.fit(X[:10], y5)
+    assert vars(clf) == vars(clone(clf))
+    clf.set_params(early_stopping=False, hidden_layer_sizes=(16,))
+    clf.partial_fit(X[:10], y5, classes=np.arange(5))
+    fresh = clone(clf).partial_fit(X[:10], y5, classes=np.arange(5))
+    np.testing.assert_array_equal(clf.coef_, fresh.coef_)
+    assert clf.loss_curve_ == fresh.loss_curve_
+
+
+def test_a_failed_partial_fit_restarts_the_optimizer(data):
+    X, _ = data
+    y = np.sin(np.arange(40))
+    reg = RNNRegressor(**TINY).partial_fit(X, y)
+    before = _fit_state(reg)
+    with pytest.raises(ValueError, match="non-finite"):
+        reg.set_params(max_grad_norm=None).partial_fit(X, 1e200 * y)
+    _assert_same_state(before, reg)
+    # The next partial_fit starts a fresh optimizer with the current
+    # learning rate: one epoch of a warm-started fit from the same weights.
+    reg.set_params(learning_rate_init=0.01, max_grad_norm=5.0)
+    warm = pickle.loads(pickle.dumps(reg)).set_params(warm_start=True, max_iter=1)
+    reg.partial_fit(X, y)
+    with pytest.warns(ConvergenceWarning):
+        warm.fit(X, y)
+    np.testing.assert_array_equal(reg.coef_, warm.coef_)
+    np.testing.assert_array_equal(reg.recurrent_weights_[0][0]["weight_hh"],
+                                  warm.recurrent_weights_[0][0]["weight_hh"])
+
+
+@pytest.mark.parametrize("Estimator", [RNNClassifier, RNNSequenceTagger])
+def test_batches_of_zero_weight_sequences_are_skipped(data, Estimator):
+    X, y = data
+    if Estimator is RNNSequenceTagger:
+        y = [np.where(x[:, 0] > 0, "hi", "lo") for x in X]
+    w = np.zeros(40)
+    w[::4] = 1.0  # batches of two: one weighted sequence, then one of zero weight only
+    keep = np.flatnonzero(w)
+    weighted = Estimator(**TINY, batch_size=2, shuffle=False).fit(X, y, sample_weight=w)
+    # A zero-weight sequence adds nothing to its batch's weighted mean, and a
+    # batch of only such sequences is no training step at all.
+    subset = Estimator(**TINY, batch_size=1, shuffle=False).fit(
+        [X[i] for i in keep], [y[i] for i in keep])
+    for a, b in zip(_weights(weighted), _weights(subset), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(weighted.loss_curve_, subset.loss_curve_, rtol=1e-12)
+
+
+def test_tagger_score_checks_sample_weight():
+    X = ragged(6, seed=3)
+    y = [np.where(x[:, 0] > 0, "hi", "lo") for x in X]
+    tagger = RNNSequenceTagger(**TINY).fit(X, y)
+    assert tagger.score(X, y, sample_weight=np.ones(6)) == tagger.score(X, y)
+    for weights, error, match in [
+        (np.ones(3), ValueError, r"sample_weight.shape == \(3,\), expected \(6,\)"),
+        (-np.ones(6), ValueError, "non-negative"),
+        (np.full(6, np.nan), ValueError, "NaN"),
+        (np.zeros(6), ValueError, "zero on every step"),
+        (np.array(list("abcdef")), TypeError, "numeric"),
+    ]:
+        with pytest.raises(error, match=match):
+            tagger.score(X, y, sample_weight=weights)
+
+
 def test_tagger_basics():
     X = ragged(25, seed=3)
     y = [np.where(x[:, 0] > 0, "hi", "lo") for x in X]
