@@ -339,7 +339,12 @@ class BaseRNN(VersionStampMixin, BaseEstimator, metaclass=ABCMeta):
             and all(map(operator.is_, stored, current))
         ):
             return self._theta
-        return self._pack_weights(layout, self.coef_.dtype)
+        return self._pack_weights(layout, self._model_dtype())
+
+    def _model_dtype(self):
+        """The fitted dtype: replaced attributes are cast to it, never change it."""
+        theta = getattr(self, "_theta", None)
+        return theta.dtype if theta is not None else np.asarray(self.coef_).dtype
 
     def _predict_params(self):
         """``(layout, theta, params)`` for predict, ``params`` being ``layout.unpack(theta)``.
@@ -380,7 +385,7 @@ class BaseRNN(VersionStampMixin, BaseEstimator, metaclass=ABCMeta):
             # sklearn's check for its error; when fitted it would only cost
             # ~2 us a call (its checks, then our __sklearn_is_fitted__).
             check_is_fitted(self)
-        seqs = validate_sequences(self, X, reset=False, dtype=self.coef_.dtype)
+        seqs = validate_sequences(self, X, reset=False, dtype=self._model_dtype())
         layout, theta, params = self._predict_params()
         # A Network per call, not one kept with the parameters: its
         # workspace is not safe to share between threads predicting at once,

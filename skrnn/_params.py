@@ -8,6 +8,7 @@ public attributes in PyTorch's layout (``recurrent_weights_``, ``embedding_``,
 """
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -16,6 +17,8 @@ import numpy as np
 __all__ = ["Architecture", "Layout", "CELL_GATES", "layout_for"]
 
 CELL_GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+# The arrays of one direction of a layer in ``recurrent_weights_``.
+_DIRECTION_KEYS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,8 @@ class Layout:
         def put(name, value, what):
             target = p[name].T if name.endswith("_T") else p[name]
             value = np.asarray(value)
+            if value.dtype.kind not in "biuf":
+                raise TypeError(f"{what} must be a real numeric array, got dtype {value.dtype}.")
             if value.shape != target.shape:
                 raise ValueError(
                     f"{what} has shape {value.shape}, expected {target.shape}."
@@ -212,6 +217,16 @@ class Layout:
                 key = f"{layer}.{d}."
                 ih = key + ("weight_ih_T" if key + "weight_ih_T" in p else "weight_ih")
                 where = f"recurrent_weights_[{layer}][{d}]"
+                if not isinstance(weights, Mapping):
+                    raise TypeError(
+                        f"{where} must be a dict of arrays, got {type(weights).__name__}."
+                    )
+                missing = [k for k in _DIRECTION_KEYS if k not in weights]
+                if missing:
+                    raise ValueError(
+                        f"{where} lacks {missing}; each direction holds the arrays "
+                        f"{list(_DIRECTION_KEYS)}."
+                    )
                 put(ih, weights["weight_ih"], where + "['weight_ih']")
                 for name in ("weight_hh", "bias_ih", "bias_hh"):
                     put(key + name, weights[name], f"{where}['{name}']")

@@ -153,8 +153,13 @@ def _reshape_advice():
 _SMALL_FINITE_CHECK = 1 << 16
 
 
-def _check_finite(values, offsets, estimator):
-    """Raise a ValueError naming the first sequence holding NaN or infinity."""
+def _check_finite(values, offsets, estimator, narrowed=False):
+    """Raise a ValueError naming the first sequence holding NaN or infinity.
+
+    ``narrowed``: ``values`` were cast down to float32 from wider input
+    (predict with a float32 model), where a finite value past float32's
+    range became infinite.
+    """
     if values.size == 0:
         return
     if values.size <= _SMALL_FINITE_CHECK:
@@ -180,6 +185,11 @@ def _check_finite(values, offsets, estimator):
     kind = "NaN" if np.isnan(values[row]).any() else "infinity"
     n_bad = np.unique(seq_of_row).shape[0]
     more = f"; {n_bad} sequences are affected" if n_bad > 1 else ""
+    if kind == "infinity" and narrowed:
+        kind = (
+            "infinity, or a value beyond float32's range (about 3.4e38) made infinite "
+            "by the cast to the model's float32"
+        )
     raise ValueError(
         f"Input X contains {kind} (sequence {seq}, step {row - int(offsets[seq])})"
         f"{more}. {_name(estimator)} does not accept missing or infinite values: "
@@ -213,6 +223,19 @@ def _check_names_unchanged(estimator, names_source):
     if names_source is None and not hasattr(estimator, "feature_names_in_"):
         return
     _check_feature_names(estimator, names_source, reset=False)
+
+
+def _cells_hold_sequences(arr):
+    """Whether a 2-D object table holds sequences in its cells (a DataFrame column of arrays)."""
+    if isinstance(arr, pd.DataFrame):
+        if arr.shape[0] == 0:
+            return False
+        firsts = [arr.iat[0, k] for k, dt in enumerate(arr.dtypes) if dt == object]
+    elif isinstance(arr, np.ndarray) and arr.dtype == object and arr.ndim >= 2 and arr.size:
+        firsts = [arr.flat[0]]
+    else:
+        return False
+    return any(isinstance(v, (list, tuple, np.ndarray, pd.Series, pd.DataFrame)) for v in firsts)
 
 
 def _layout(X):
@@ -251,6 +274,13 @@ def _from_array(estimator, X, target_dtype=None):
             "sequences. Turn text into token sequences with "
             "skrnn.TextOneHotEncoder first."
         )
+    if _cells_hold_sequences(arr):
+        raise ValueError(
+            f"X is a {ndim}-D table (shape {tuple(arr.shape)}) whose cells hold sequences; "
+            f"{_name(estimator)} reads a container of sequences: pass one column of them "
+            "as a Series or a 1-D object array (df['seq'] rather than df[['seq']], or "
+            "X[:, 0])."
+        )
     if ndim == 0:
         raise ValueError(
             f"X is a scalar, not a set of sequences. {_reshape_advice()}"
@@ -266,26 +296,16 @@ def _from_array(estimator, X, target_dtype=None):
             "(n_samples, n_steps) table, a 3-D (n_samples, n_steps, n_features) "
             "array or a list of sequences."
         )
-    # One owned, C-contiguous copy; float32/float64 kept, the rest -> float64.
-    # check_array gives sklearn's messages for empty data, complex data and
-    # non-numeric objects; finiteness is checked below to name the sequence.
-    # A plain non-empty real ndarray needs none of that: copying it directly
-    # saves ~0.1-0.2 ms per call, most of predicting one sequence.
-    if type(arr) is np.ndarray and arr.dtype.kind in "fiub" and 0 not in arr.shape[:2]:
-        if target_dtype is None:
-            target_dtype = arr.dtype if arr.dtype.kind == "f" and arr.itemsize in (4, 8) else np.float64
-        arr = np.array(arr, dtype=target_dtype, order="C", copy=True)
+    # One owned, C-contiguous copy (_own_copy).
+    narrowed = target_dtype == np.float32 and (dtype is None or dtype != np.float32)
+    if narrowed:
+        # Values past float32's range become infinite in the copy, which
+        # _check_finite reports naming the cast; numpy's overflow warning
+        # ahead of that error would only add noise.
+        with np.errstate(over="ignore"):
+            arr = _own_copy(estimator, arr, target_dtype)
     else:
-        arr = check_array(
-            arr,
-            dtype=(np.float64, np.float32) if target_dtype is None else target_dtype,
-            order="C",
-            copy=True,
-            ensure_all_finite=False,
-            allow_nd=True,
-            estimator=estimator,
-            input_name="X",
-        )
+        arr = _own_copy(estimator, arr, target_dtype)
     n, steps = arr.shape[0], arr.shape[1]
     if ndim == 2:
         n_step, width, kind = 1, steps, "table"
@@ -299,10 +319,33 @@ def _from_array(estimator, X, target_dtype=None):
         width, kind = n_step, "sequences"
     values = arr.reshape(n * steps, n_step)  # a view of our own copy
     offsets = np.arange(n + 1, dtype=np.int64) * steps
-    _check_finite(values, offsets, estimator)
+    _check_finite(values, offsets, estimator, narrowed)
     names_source = X if (kind == "table" and dataframe_like) else None
     seqs = Sequences(values, offsets, n_step, uniform_length=steps if n else None)
     return seqs, kind, width, names_source
+
+
+def _own_copy(estimator, arr, target_dtype):
+    """``_from_array``'s one C-contiguous copy of a table or 3-D array."""
+    # float32/float64 kept, the rest -> float64.  check_array gives sklearn's
+    # messages for empty data, complex data and non-numeric objects;
+    # finiteness is checked later to name the sequence.  A plain non-empty
+    # real ndarray needs none of that: copying it directly saves ~0.1-0.2 ms
+    # per call, most of predicting one sequence.
+    if type(arr) is np.ndarray and arr.dtype.kind in "fiub" and 0 not in arr.shape[:2]:
+        if target_dtype is None:
+            target_dtype = arr.dtype if arr.dtype.kind == "f" and arr.itemsize in (4, 8) else np.float64
+        return np.array(arr, dtype=target_dtype, order="C", copy=True)
+    return check_array(
+        arr,
+        dtype=(np.float64, np.float32) if target_dtype is None else target_dtype,
+        order="C",
+        copy=True,
+        ensure_all_finite=False,
+        allow_nd=True,
+        estimator=estimator,
+        input_name="X",
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -328,6 +371,11 @@ def _pandas_to_numpy(obj, i):
 
 def _step_array(seq, i):
     """Sequence ``i`` as a numeric ndarray (not copied when avoidable)."""
+    if seq is None:
+        raise TypeError(
+            f"Sequence {i} of X is None, not a sequence; drop it, or pass a sequence "
+            "of zero steps (shape (0, n_features))."
+        )
     if isinstance(seq, (str, bytes)):
         raise TypeError(
             f"Sequence {i} of X is a string; the estimators take numeric sequences. "
@@ -384,8 +432,12 @@ def _step_array(seq, i):
     return a
 
 
-def _from_ragged(estimator, X, target_dtype=None):
-    """Containers of sequences: one Python pass, one concatenation."""
+def _from_ragged(estimator, X, target_dtype=None, n_step_if_unstated=1):
+    """Containers of sequences: one Python pass, one concatenation.
+
+    ``n_step_if_unstated``: the features per step when no sequence states it
+    (only zero-length 1-D ones, which fit any): at predict, the fitted count.
+    """
     items = X.tolist() if isinstance(X, pd.Series) else list(X)
     n = len(items)
     if n == 0:
@@ -438,7 +490,7 @@ def _from_ragged(estimator, X, target_dtype=None):
         pieces.append(a)
 
     if n_step is None:
-        n_step = 1  # only zero-length 1-D sequences
+        n_step = n_step_if_unstated  # only zero-length 1-D sequences
     if n_step == 0:
         raise ValueError(
             f"Found sequences with 0 feature(s) (sequence {n_step_from} has shape "
@@ -454,10 +506,15 @@ def _from_ragged(estimator, X, target_dtype=None):
     # One copy of every step into a new C-contiguous array (``out`` fixes the
     # layout: concatenate alone would keep the pieces' Fortran order).
     values = np.empty((int(offsets[-1]), n_step), dtype=dtype)
-    if pieces:
-        # "unsafe" only narrows float64 to a float32 model at predict (dtype given).
+    narrowed = dtype == np.float32 and not all_f32
+    if pieces and narrowed:
+        # "unsafe" narrows float64 to a float32 model at predict (dtype given);
+        # an overflow is reported by _check_finite, not warned first.
+        with np.errstate(over="ignore"):
+            np.concatenate(pieces, axis=0, out=values, casting="unsafe")
+    elif pieces:
         np.concatenate(pieces, axis=0, out=values, casting="unsafe")
-    _check_finite(values, offsets, estimator)
+    _check_finite(values, offsets, estimator, narrowed)
     names_source = first_frame if all_frames else None
     return Sequences(values, offsets, n_step), names_source
 
@@ -555,7 +612,8 @@ def validate_sequences(estimator, X, *, reset, dtype=None):
             seqs, kind, width, names_source = _from_array(estimator, X, dtype)
             n_step = seqs.n_features
         elif layout == "ragged":
-            seqs, names_source = _from_ragged(estimator, X, dtype)
+            unstated = 1 if reset else getattr(estimator, "_n_step_features", 1)
+            seqs, names_source = _from_ragged(estimator, X, dtype, unstated)
             kind, n_step = "sequences", seqs.n_features
             width = n_step
         else:

@@ -28,6 +28,18 @@ def encode_labels(est, y, *, reset, classes=None, allow_new=False, what="y"):
     # RuntimeWarning ahead of its own error).
     if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
         raise ValueError(f"{what} contains NaN or infinity; labels must be finite.")
+    if y.dtype == object:
+        # Strings and numbers do not sort together: sklearn's check catches
+        # the mix only when a number comes first, np.unique raised a bare
+        # "'<' not supported" otherwise.
+        try:
+            np.unique(y)
+        except TypeError:
+            kinds = sorted({type(v).__name__ for v in y})
+            raise ValueError(
+                f"{what} mixes label types ({', '.join(kinds)}); labels must be all "
+                "strings or all numbers."
+            ) from None
     check_classification_targets(y)
     if reset:
         if classes is not None:

@@ -171,6 +171,31 @@ def test_public_attributes_are_the_source_of_truth(data):
     np.testing.assert_allclose(clf.predict(X), before)
 
 
+def test_replaced_attributes_keep_the_fitted_dtype_and_are_checked(data):
+    X, y = data
+    clf = RNNClassifier(**TINY).fit(X, y)
+    proba = clf.predict_proba(X)
+    coef = clf.coef_
+    clf.coef_ = coef.tolist()  # any array-like
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
+    clf.coef_ = coef.astype(np.float32)  # cast to the fitted float64, not a float32 model
+    assert clf.predict_proba(X).dtype == np.float64
+    clf.coef_ = coef
+    weights = clf.recurrent_weights_[0][0]
+    for bad, error, match in [
+        ({k: v for k, v in weights.items() if k != "bias_hh"}, ValueError,
+         r"recurrent_weights_\[0\]\[0\] lacks \['bias_hh'\]"),
+        (list(weights.values()), TypeError, "must be a dict of arrays, got list"),
+        ({**weights, "bias_ih": np.array(["x"] * weights["bias_ih"].shape[0])}, TypeError,
+         r"\['bias_ih'\] must be a real numeric array"),
+    ]:
+        clf.recurrent_weights_[0][0] = bad
+        with pytest.raises(error, match=match):
+            clf.predict(X)
+    clf.recurrent_weights_[0][0] = weights
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
+
+
 def test_warm_start_extends_loss_curve_and_keeps_weights(data):
     X, y = data
     clf = RNNClassifier(**{**TINY, "warm_start": True})

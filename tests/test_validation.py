@@ -57,6 +57,34 @@ def test_bad_x_at_predict(est_cls):
         est.predict([np.array([[np.nan, 1.0]])])
     with pytest.raises(ValueError, match="token sequences"):
         est.predict(TextOneHotEncoder().fit_transform(["a bb cc", "dd ee"]))
+    with pytest.raises(TypeError, match="Sequence 1 of X is None"):
+        est.predict([X[0], None])
+    # A zero-length 1-D sequence states no feature count: it fits the model's.
+    assert len(est.predict([np.zeros(0)])) == 1
+    assert len(est.predict([[]])) == 1
+
+
+@pytest.mark.parametrize("est_cls", ESTIMATORS)
+def test_a_table_of_sequences_points_to_the_column(est_cls):
+    X, y = _xy(est_cls)
+    est = est_cls(**TINY).fit(X, y)
+    frame = pd.DataFrame({"seq": X, "other": np.arange(len(X))})
+    cells = np.empty((len(X), 1), dtype=object)
+    cells[:, 0] = X
+    for table in (frame[["seq"]], frame, cells):
+        with pytest.raises(ValueError, match=r"cells hold sequences.*df\['seq'\]"):
+            est.predict(table)
+    assert len(est.predict(frame["seq"])) == len(X)
+
+
+def test_values_past_float32_at_predict_are_named_as_such():
+    X, y = _xy(RNNClassifier)
+    clf = RNNClassifier(**TINY).fit([x.astype(np.float32) for x in X], y)
+    for big in ([np.full((3, 2), 1e100)], np.full((1, 3, 2), 1e100)):
+        with pytest.raises(ValueError, match=r"beyond float32's range.*sequence 0, step 0"):
+            clf.predict(big)
+    with pytest.raises(ValueError, match=r"contains infinity \(sequence 0"):
+        RNNClassifier(**TINY).fit(X, y).predict([np.full((3, 2), np.inf)])
 
 
 @pytest.mark.parametrize("est_cls", ESTIMATORS)
@@ -103,6 +131,19 @@ def test_classifier_label_errors():
         clf.partial_fit(X, y, classes=[0, 1, 2])
     with pytest.raises(ValueError, match="not in `classes`"):
         RNNClassifier(**TINY).partial_fit(X, y, classes=[0])
+
+
+@pytest.mark.parametrize("est_cls", [RNNClassifier, RNNSequenceTagger])
+@pytest.mark.parametrize("str_first", [True, False])
+def test_labels_mixing_strings_and_numbers(est_cls, str_first):
+    X, _ = _xy(est_cls)
+    labels = ["a", 1] if str_first else [1, "a"]
+    if est_cls is RNNSequenceTagger:
+        y = [np.array([labels[i % 2]] * len(x), dtype=object) for i, x in enumerate(X)]
+    else:
+        y = np.array([labels[i % 2] for i in range(len(X))], dtype=object)
+    with pytest.raises(ValueError, match=r"mixes label types \(int, str\)"):
+        est_cls(**TINY).fit(X, y)
 
 
 @pytest.mark.parametrize("est_cls", ESTIMATORS)
