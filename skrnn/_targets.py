@@ -10,7 +10,8 @@ __all__ = ["encode_labels", "label_weights", "check_sample_weight"]
 
 
 def _describe(labels):
-    labels = list(labels)
+    # NumPy scalars as plain values: 0.0, not np.float64(0.0) (NumPy 2's repr).
+    labels = [v.item() if isinstance(v, np.generic) else v for v in list(labels)[:6]]
     shown = ", ".join(repr(v) for v in labels[:5])
     return shown + (", ..." if len(labels) > 5 else "")
 
@@ -56,7 +57,7 @@ def encode_labels(est, y, *, reset, classes=None, allow_new=False, what="y"):
         if est.classes_.shape[0] < 2:
             raise ValueError(
                 f"{type(est).__name__} needs samples of at least 2 classes in the "
-                f"data, but the data contains only one class: {est.classes_[0]!r}."
+                f"data, but the data contains only one class: {_describe(est.classes_[:1])}."
             )
     else:
         unseen = np.setdiff1d(np.unique(y), est.classes_)

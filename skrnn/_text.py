@@ -212,9 +212,12 @@ class TextOneHotEncoder(TransformerMixin, VersionStampMixin, BaseEstimator,
     oov_token : str, default="<unk>"
         Name of the out-of-vocabulary token (id 0), used by
         :meth:`get_feature_names_out` and :meth:`inverse_transform`.  A token
-        of the data equal to it (after preprocessing) maps to id 0 and never
-        enters the vocabulary, so corpora that already mark rare words with
-        ``"<unk>"`` keep that meaning.
+        of the data equal to it (after preprocessing and tokenisation) maps to
+        id 0 and never enters the vocabulary, so pre-tokenised corpora that
+        already mark rare words with ``"<unk>"`` keep that meaning.  In raw
+        text the default ``token_pattern`` reads ``"<unk>"`` as the word
+        ``"unk"``; a pattern that keeps it whole, such as
+        ``r"(?u)<unk>|\\b\\w\\w+\\b"``, keeps its meaning there too.
 
     dtype : {np.float64, np.float32}, default=np.float64
         Float dtype of the one-hot vectors; models fitted on the output compute
