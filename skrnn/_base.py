@@ -5,6 +5,7 @@ incremental, following ``MLPClassifier._fit``), the public weight attributes in
 PyTorch's layout and the plumbing from any X to network outputs.
 """
 
+import dataclasses
 import operator
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
@@ -26,6 +27,8 @@ from ._training import fit_loop, predict_outputs
 
 __all__ = ["BaseRNN", "_fit_context"]
 
+# Architecture fields under the names of the parameters that set them.
+_ARCH_NAMES = {"hidden_sizes": "hidden_layer_sizes", "relu": "relu activation"}
 # Names of the fitted weight attributes, in the order they are stored.
 _WEIGHT_ATTRIBUTES = ("recurrent_weights_", "embedding_", "coef_", "intercept_")
 
@@ -212,7 +215,7 @@ class BaseRNN(VersionStampMixin, BaseEstimator, metaclass=ABCMeta):
                 saved[name] = list(saved[name])
         try:
             return self._fit_unguarded(X, y, sample_weight, incremental, classes)
-        except Exception:
+        except BaseException:  # a Ctrl-C while validating too (training catches its own)
             if incremental and saved.get("_optimizer") is getattr(self, "_optimizer", None):
                 saved.pop("_optimizer", None)
             self.__dict__.clear()
@@ -256,10 +259,20 @@ class BaseRNN(VersionStampMixin, BaseEstimator, metaclass=ABCMeta):
             theta = layout.init_theta(rng, dtype)
         else:
             if arch != self._arch:
+                changes = ", ".join(
+                    f"{_ARCH_NAMES.get(f.name, f.name)} {getattr(self._arch, f.name)!r} -> "
+                    f"{getattr(arch, f.name)!r}"
+                    for f in dataclasses.fields(arch)
+                    if getattr(arch, f.name) != getattr(self._arch, f.name)
+                )
+                how = (
+                    "partial_fit continues training the fitted network; fit trains a new one"
+                    if incremental
+                    else "warm_start continues training the fitted network; set "
+                    "warm_start=False to fit a new one"
+                )
                 raise ValueError(
-                    "The network's architecture differs from the fitted one "
-                    f"({self._arch} vs {arch}); warm_start and partial_fit continue "
-                    "training the same network. Set warm_start=False to refit."
+                    f"The network differs from the fitted one ({changes}): {how}."
                 )
             theta = self._pack_weights(layout, dtype)
         network = Network(layout, loss, self._per_step)

@@ -8,7 +8,7 @@ from sklearn.utils.validation import column_or_1d
 from ._base import BaseRNN, _fit_context
 from ._sequences import check_n_samples
 from ._kernels._output import sigmoid, softmax
-from ._targets import encode_labels, label_weights
+from ._targets import describe_labels, encode_labels, label_weights
 
 __all__ = ["RNNClassifier"]
 
@@ -25,8 +25,8 @@ class _LabelHeadMixin:
             np.unique(np.asarray(classes)), self.classes_
         ):
             raise ValueError(
-                f"`classes={list(np.unique(classes))}` is not the same as on the first "
-                f"call to partial_fit, which was {list(self.classes_)}."
+                f"`classes=[{describe_labels(np.unique(classes))}]` is not the same as on the "
+                f"first call to partial_fit, which was [{describe_labels(self.classes_)}]."
             )
         encoded = encode_labels(self, y, reset=reset, classes=classes, what=what)
         row_w = label_weights(self.class_weight, self.classes_, encoded)

@@ -9,8 +9,11 @@ from sklearn.utils.multiclass import check_classification_targets
 __all__ = ["encode_labels", "label_weights", "check_sample_weight"]
 
 
-def _describe(labels):
-    # NumPy scalars as plain values: 0.0, not np.float64(0.0) (NumPy 2's repr).
+def describe_labels(labels):
+    """The first five labels for a message, NumPy scalars as plain values.
+
+    NumPy 2 shows ``np.float64(0.0)`` where a user wrote ``0.0``.
+    """
     labels = [v.item() if isinstance(v, np.generic) else v for v in list(labels)[:6]]
     shown = ", ".join(repr(v) for v in labels[:5])
     return shown + (", ..." if len(labels) > 5 else "")
@@ -48,8 +51,8 @@ def encode_labels(est, y, *, reset, classes=None, allow_new=False, what="y"):
             unseen = np.setdiff1d(np.unique(y), all_classes)
             if unseen.size:
                 raise ValueError(
-                    f"{what} contains labels {_describe(unseen)} that are not in "
-                    f"`classes` {_describe(all_classes)}."
+                    f"{what} contains labels {describe_labels(unseen)} that are not in "
+                    f"`classes` {describe_labels(all_classes)}."
                 )
             est.classes_ = all_classes
         else:
@@ -57,14 +60,15 @@ def encode_labels(est, y, *, reset, classes=None, allow_new=False, what="y"):
         if est.classes_.shape[0] < 2:
             raise ValueError(
                 f"{type(est).__name__} needs samples of at least 2 classes in the "
-                f"data, but the data contains only one class: {_describe(est.classes_[:1])}."
+                "data, but the data contains only one class: "
+                f"{describe_labels(est.classes_[:1])}."
             )
     else:
         unseen = np.setdiff1d(np.unique(y), est.classes_)
         if unseen.size:
             raise ValueError(
-                f"{what} contains labels {_describe(unseen)} not seen when the "
-                f"model was first fitted (classes_ = {_describe(est.classes_)})."
+                f"{what} contains labels {describe_labels(unseen)} not seen when the "
+                f"model was first fitted (classes_ = {describe_labels(est.classes_)})."
             )
     return np.searchsorted(est.classes_, y).astype(np.int64)
 
@@ -77,8 +81,8 @@ def label_weights(class_weight, classes, encoded):
         unknown = [k for k in class_weight if k not in set(classes.tolist())]
         if unknown:
             raise ValueError(
-                f"class_weight has labels {_describe(unknown)} that are not classes "
-                f"of the data ({_describe(classes)})."
+                f"class_weight has labels {describe_labels(unknown)} that are not classes "
+                f"of the data ({describe_labels(classes)})."
             )
         per_class = np.array([class_weight.get(c, 1.0) for c in classes.tolist()], dtype=float)
     else:

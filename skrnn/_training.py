@@ -253,9 +253,8 @@ def train_step(est, network, theta, batch, optimizer):
     return loss, wsum
 
 
-def run_single_epoch(est, network, theta, seqs, y, w, train_idx, optimizer, rng):
+def run_single_epoch(est, network, theta, seqs, y, w, train_idx, optimizer, rng, batch_size):
     """One pass over the training sequences; returns the weighted mean loss."""
-    batch_size = _resolve_batch_size(est, train_idx.shape[0])
     plan = batch_plan(train_idx.shape[0], batch_size, rng if est.shuffle else None)
     total, wtotal = 0.0, 0.0
     for positions in plan:
@@ -270,6 +269,28 @@ def run_single_epoch(est, network, theta, seqs, y, w, train_idx, optimizer, rng)
         total += loss * wsum
         wtotal += wsum
     return total / wtotal if wtotal > 0 else 0.0
+
+
+def _validation_score(est, score, network, theta, seqs, val_idx):
+    """Early stopping's score of the held-out sequences; an undefined one is an error.
+
+    R² of one sequence, or a tagger's accuracy over held-out sequences
+    without steps, is NaN: it never beats the first "best" score, so the
+    fit returned the initial weights.  The warnings sklearn and NumPy give
+    on the way would only precede the error.
+    """
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore")
+        value = score(predict_outputs(network, theta, seqs, val_idx), val_idx)
+    if not np.isfinite(value):
+        raise ValueError(
+            f"early_stopping's validation score is undefined ({value}) on the "
+            f"{val_idx.shape[0]} held-out sequences (validation_fraction="
+            f"{est.validation_fraction}): R² needs at least two sequences, a "
+            "tagger's accuracy at least one step. Raise validation_fraction, pass "
+            "more sequences, or set early_stopping=False."
+        )
+    return value
 
 
 def _update_no_improvement_count(est, theta, val_score):
@@ -301,18 +322,21 @@ def fit_loop(
     outputs (``predict_outputs``) of validation sequences ``idx`` for early
     stopping; higher is better.
     """
+    early_stopping = est.early_stopping and not incremental  # partial_fit refuses it
     if first_pass:
         est.loss_curve_ = []
         est.t_ = 0
         est._no_improvement_count = 0
-        if est.early_stopping:
-            est.validation_scores_ = []
-            est.best_validation_score_ = -np.inf
-            est.best_loss_ = None
-        else:
-            est.validation_scores_ = None
-            est.best_validation_score_ = None
-            est.best_loss_ = np.inf
+    # The stopping bookkeeping of this mode, also when a warm start or a
+    # partial_fit turns early stopping on or off since the last fit.
+    if early_stopping and (first_pass or est.validation_scores_ is None):
+        est.validation_scores_ = []
+        est.best_validation_score_ = -np.inf
+        est.best_loss_ = None
+    elif not early_stopping and (first_pass or est.best_loss_ is None):
+        est.validation_scores_ = None
+        est.best_validation_score_ = None
+        est.best_loss_ = np.inf
     optimizer = getattr(est, "_optimizer", None)
     # partial_fit continues with the optimizer of the fitted network only;
     # its Numba updates do not check bounds, so one sized for another
@@ -320,7 +344,6 @@ def fit_loop(
     if first_pass or not incremental or optimizer is None or not optimizer.fits(theta):
         optimizer = est._optimizer = _make_optimizer(est, theta.shape[0], theta.dtype)
 
-    early_stopping = est.early_stopping and not incremental
     if early_stopping:
         train_idx, val_idx = _split_validation(est, seqs, stratify, rng)
         est._best_theta = theta.copy()
@@ -328,20 +351,21 @@ def fit_loop(
         train_idx, val_idx = np.arange(seqs.n_samples), None
 
     n_train = train_idx.shape[0]
+    batch_size = _resolve_batch_size(est, n_train)  # warns once a fit, as MLP does
     max_epochs = 1 if incremental else est.max_iter
     est.n_iter_ = 0
     try:
         for _ in range(max_epochs):
             start = time.perf_counter()
             loss = run_single_epoch(
-                est, network, theta, seqs, y, w, train_idx, optimizer, rng
+                est, network, theta, seqs, y, w, train_idx, optimizer, rng, batch_size
             )
             est.n_iter_ += 1
             est.t_ += n_train
             est.loss_curve_.append(loss)
             val_score = None
             if early_stopping:
-                val_score = score(predict_outputs(network, theta, seqs, val_idx), val_idx)
+                val_score = _validation_score(est, score, network, theta, seqs, val_idx)
             _update_no_improvement_count(est, theta, val_score)
             optimizer.iteration_ends(est.t_)
             if est.verbose:

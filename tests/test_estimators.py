@@ -2,6 +2,7 @@
 
 import pickle
 import re
+import warnings
 
 import joblib
 import numpy as np
@@ -230,6 +231,27 @@ def test_partial_fit(data):
     assert reg.n_iter_ == 1
 
 
+def test_a_clipped_batch_size_warns_once_a_fit(data):
+    X, y = data
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        RNNClassifier(**{**TINY, "batch_size": 100}).fit(X, y)
+    clipped = [w for w in caught if "clipped" in str(w.message)]
+    assert len(clipped) == 1
+
+
+def test_continuing_another_network_says_what_changed(data):
+    X, y = data
+    clf = RNNClassifier(**TINY).partial_fit(X, y, classes=["neg", "pos"])
+    with pytest.raises(ValueError, match=r"\(hidden_layer_sizes \(5,\) -> \(6,\)\): "
+                                         "partial_fit continues.*fit trains a new one"):
+        clf.set_params(hidden_layer_sizes=(6,)).partial_fit(X, y)
+    clf.set_params(hidden_layer_sizes=(5,), cell="gru", warm_start=True)
+    with pytest.raises(ValueError, match=r"\(cell 'lstm' -> 'gru'\): warm_start continues.*"
+                                         "warm_start=False"):
+        clf.fit(X, y)
+
+
 def test_early_stopping_restores_best_weights(data, monkeypatch):
     # skrnn imports train_test_split when it splits, so the spy goes on sklearn's module.
     import sklearn.model_selection as model_selection
@@ -453,6 +475,63 @@ def test_a_failed_partial_fit_restarts_the_optimizer(data):
     np.testing.assert_array_equal(reg.coef_, warm.coef_)
     np.testing.assert_array_equal(reg.recurrent_weights_[0][0]["weight_hh"],
                                   warm.recurrent_weights_[0][0]["weight_hh"])
+
+
+def test_a_ctrl_c_while_validating_leaves_the_estimator_as_it_was(data):
+    # Training catches its own KeyboardInterrupt (keeping the weights so
+    # far); one in validation, before it, must not leave n_features_in_ of
+    # the new X beside the old weights.
+    X, y = data
+    clf = RNNClassifier(**TINY).fit(X, y)
+    before = _fit_state(clf)
+
+    class Interrupting:
+        def __array__(self, dtype=None, copy=None):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        clf.fit([np.hstack([x, x]) for x in X], Interrupting())
+    _assert_same_state(before, clf)
+
+
+@pytest.mark.parametrize("first, then", [(True, False), (False, True)])
+def test_warm_start_may_turn_early_stopping_on_or_off(data, first, then):
+    X, y = data
+    clf = RNNClassifier(**{**TINY, "early_stopping": first, "validation_fraction": 0.25})
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(X, y)
+    clf.set_params(warm_start=True, early_stopping=then)
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(X, y)
+    assert len(clf.loss_curve_) == 6
+    if then:
+        assert len(clf.validation_scores_) == 3 and clf.best_loss_ is None
+        assert clf.best_validation_score_ == max(clf.validation_scores_)
+    else:
+        assert clf.validation_scores_ is None and clf.best_validation_score_ is None
+        assert clf.best_loss_ == min(clf.loss_curve_[3:])
+    if first:  # and partial_fit after a fit with early stopping
+        clf.set_params(early_stopping=False).partial_fit(X, y)
+        assert len(clf.loss_curve_) == 7
+
+
+def test_an_undefined_validation_score_is_an_error(data):
+    # R² of one held-out sequence is NaN: it never beat the first "best"
+    # score, and the fit returned its initial weights.
+    X, _ = data
+    reg = RNNRegressor(**{**TINY, "early_stopping": True})
+    with pytest.raises(ValueError, match=r"score is undefined \(nan\) on the 1 held-out"):
+        reg.fit(X[:8], np.arange(8.0))
+    assert not hasattr(reg, "coef_")
+    # A tagger's held-out sequences without steps.
+    X_tag = [np.zeros((0, 2))] * 2 + X[:8]
+    y_tag = [np.array([], dtype=int)] * 2 + [np.arange(len(x)) % 2 for x in X[:8]]
+    tagger = RNNSequenceTagger(**{**TINY, "early_stopping": True, "validation_fraction": 0.2})
+    with pytest.raises(ValueError, match="validation score is undefined"):
+        # Which sequences are held out depends on the seed: the first seed
+        # that holds out the two empty ones raises.
+        for seed in range(50):
+            tagger.set_params(random_state=seed).fit(X_tag, y_tag)
 
 
 @pytest.mark.parametrize("Estimator", [RNNClassifier, RNNSequenceTagger])
