@@ -152,8 +152,28 @@ def _forget_pool():
     _pool_lock = threading.Lock()
 
 
+def _forget_blas_limit():
+    # A child forked while another thread was inside fit or predict inherits
+    # the limit, but not that thread, which would have lifted it: its own
+    # BLAS work then ran on one thread for good.  The user's setting goes
+    # back (OpenBLAS's own fork handler has run by now).
+    global _blas_lock, _blas_users, _blas_saved
+    _blas_lock = threading.Lock()
+    if _blas_users and _controls is not None:
+        for (_, set_), n in zip(_controls, _blas_saved):
+            if n != 1:
+                set_(n)
+    _blas_users = 0
+    _blas_saved = []
+
+
+def _after_fork_in_child():
+    _forget_pool()
+    _forget_blas_limit()
+
+
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool)
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def run_shards(task, n_shards):

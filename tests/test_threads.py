@@ -169,6 +169,39 @@ def test_a_forked_child_trains_after_the_parent_used_the_threads():
     np.testing.assert_array_equal(np.array(result), parent.predict_proba(X))
 
 
+def _blas_state_in_child(queue):
+    from threadpoolctl import threadpool_info
+
+    from skrnn import _threads as threads
+
+    counts = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    queue.put((threads._blas_users, counts))
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork start method")
+def test_a_child_forked_inside_the_blas_limit_gets_the_users_setting_back():
+    # The thread holding the limit (a fit or predict) does not exist in the
+    # child, so nothing there would lift it: the child's own BLAS work ran on
+    # one thread for good.
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def counts():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    with threadpool_limits(2, user_api="blas"):
+        outside = counts()
+        ctx = multiprocessing.get_context("fork")
+        queue = ctx.Queue()
+        with single_threaded_blas():
+            assert set(counts()) == {1}
+            child = ctx.Process(target=_blas_state_in_child, args=(queue,))
+            child.start()
+            users, in_child = queue.get(timeout=60)
+            child.join(timeout=60)
+    assert child.exitcode == 0
+    assert users == 0 and in_child == outside
+
+
 def _threads_in_worker():
     from skrnn._threads import n_threads
 
