@@ -221,7 +221,7 @@ class TextOneHotEncoder(TransformerMixin, VersionStampMixin, BaseEstimator,
 
     dtype : {np.float64, np.float32}, default=np.float64
         Float dtype of the one-hot vectors; models fitted on the output compute
-        in this dtype.
+        in this dtype.  Also as ``np.dtype`` or by name (``"float32"``).
 
     Attributes
     ----------
@@ -267,8 +267,11 @@ class TextOneHotEncoder(TransformerMixin, VersionStampMixin, BaseEstimator,
     decoded: pass str.
 
     **Output.** The output is always a ``TokenSequences``, never a dense or
-    pandas container, so this transformer has no ``set_output``.
-    ``transform`` costs one dictionary lookup per token.
+    pandas container: :meth:`set_output` takes ``transform="default"`` only,
+    which lets a ``ColumnTransformer`` or ``Pipeline`` holding the encoder be
+    set back to default output under ``sklearn.set_config(
+    transform_output="pandas")``.  ``transform`` costs one dictionary lookup
+    per token.
 
     Examples
     --------
@@ -308,7 +311,11 @@ class TextOneHotEncoder(TransformerMixin, VersionStampMixin, BaseEstimator,
             Interval(Integral, 1, None, closed="left"),
         ],
         "oov_token": [str],
-        "dtype": [Options(type, {np.float32, np.float64})],
+        "dtype": [
+            Options(type, {np.float32, np.float64}),
+            Options(np.dtype, {np.dtype(np.float32), np.dtype(np.float64)}),
+            StrOptions({"float32", "float64"}),
+        ],
     }
 
     def __init__(
@@ -545,6 +552,31 @@ class TextOneHotEncoder(TransformerMixin, VersionStampMixin, BaseEstimator,
         for token, token_id in self.vocabulary_.items():
             names[token_id] = token
         return names
+
+    def set_output(self, *, transform=None):
+        """Accept the default output container, the only one token sequences have.
+
+        Parameters
+        ----------
+        transform : {"default"} or None, default=None
+            ``"default"`` or None: the output stays a ``TokenSequences``.
+            ``"pandas"`` and ``"polars"`` raise: ragged token sequences have
+            no DataFrame form.
+
+        Returns
+        -------
+        self : TextOneHotEncoder
+            This encoder, unchanged.
+        """
+        if transform not in (None, "default"):
+            raise ValueError(
+                f"TextOneHotEncoder cannot output {transform!r} containers: its output "
+                "is ragged token sequences (TokenSequences), which have no DataFrame "
+                "form. Leave its output as 'default' and set the output of the other "
+                "steps, e.g. set_output(transform='default') on the ColumnTransformer "
+                "holding the encoder."
+            )
+        return self
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

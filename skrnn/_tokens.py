@@ -146,7 +146,10 @@ class TokenSequences:
     def __array__(self, dtype=None, copy=None):
         raise TypeError(
             "TokenSequences holds one-hot token sequences sparsely and cannot be "
-            "converted to a dense array; pass it to an skrnn estimator instead."
+            "converted to a dense array or a DataFrame; pass it to an skrnn "
+            "estimator instead. Under sklearn.set_config(transform_output='pandas'), "
+            "call set_output(transform='default') on the ColumnTransformer or "
+            "Pipeline that outputs it."
         )
 
     def __array_function__(self, func, types, args, kwargs):

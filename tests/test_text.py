@@ -302,6 +302,14 @@ def test_pickle_round_trip():
     assert X2 == X and X2.dtype == np.float32
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.dtype(np.float32), "float32"])
+def test_dtype_as_type_dtype_or_name(dtype):
+    X = TextOneHotEncoder(dtype=dtype).fit_transform(CORPUS)
+    assert X.dtype == np.float32
+    with pytest.raises(ValueError, match="dtype"):
+        TextOneHotEncoder(dtype="int64").fit(CORPUS)
+
+
 def test_clone_and_get_params():
     encoder = TextOneHotEncoder(max_features=7, min_df=2, oov_token="?")
     params = encoder.get_params()
@@ -313,15 +321,33 @@ def test_clone_and_get_params():
     assert not hasattr(cloned, "vocabulary_")
 
 
-def test_tags_and_no_set_output():
+def test_tags_and_default_output_only():
     tags = TextOneHotEncoder().__sklearn_tags__()
     assert tags.input_tags.string
     assert not tags.input_tags.two_d_array
-    # The output is never a DataFrame: no set_output, and a global pandas
-    # output config does not break transform.
-    assert not hasattr(TextOneHotEncoder(), "set_output")
+    # The output is never a DataFrame: set_output takes "default" only, and a
+    # global pandas output config does not break transform.
+    encoder = TextOneHotEncoder()
+    assert encoder.set_output(transform="default") is encoder
+    assert encoder.set_output() is encoder
+    for container in ("pandas", "polars"):
+        with pytest.raises(ValueError, match=f"cannot output '{container}'.*no DataFrame form"):
+            encoder.set_output(transform=container)
     with sklearn.config_context(transform_output="pandas"):
         assert isinstance(TextOneHotEncoder().fit_transform(CORPUS), TokenSequences)
+
+
+def test_column_transformer_under_a_global_pandas_output():
+    # The ColumnTransformer wraps its output in a DataFrame under this
+    # config; set back to default output (which reaches the encoder through
+    # its set_output) it passes the token sequences on.
+    df = pd.DataFrame({"text": CORPUS, "other": np.arange(len(CORPUS))})
+    expected = TextOneHotEncoder().fit_transform(CORPUS)
+    with sklearn.config_context(transform_output="pandas"):
+        ct = ColumnTransformer([("enc", TextOneHotEncoder(), "text")])
+        with pytest.raises(TypeError, match=r"set_output\(transform='default'\) on the Column"):
+            ct.fit_transform(df)
+        assert ct.set_output(transform="default").fit_transform(df) == expected
 
 
 @pytest.mark.parametrize(
@@ -440,7 +466,7 @@ def test_input_kind_must_match_fit():
         {"min_df": 1.5},
         {"max_df": -1},
         {"dtype": np.int64},
-        {"dtype": "float32"},
+        {"dtype": "int64"},
         {"lowercase": "yes"},
         {"strip_accents": "latin"},
         {"oov_token": None},
