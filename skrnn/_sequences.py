@@ -334,7 +334,8 @@ def _own_copy(estimator, arr, target_dtype):
     # per call, most of predicting one sequence.
     if type(arr) is np.ndarray and arr.dtype.kind in "fiub" and 0 not in arr.shape[:2]:
         if target_dtype is None:
-            target_dtype = arr.dtype if arr.dtype.kind == "f" and arr.itemsize in (4, 8) else np.float64
+            kept = arr.dtype.kind == "f" and arr.itemsize in (4, 8)
+            target_dtype = arr.dtype if kept else np.float64
         return np.array(arr, dtype=target_dtype, order="C", copy=True)
     return check_array(
         arr,
@@ -827,6 +828,12 @@ def validate_step_targets(y, sequences):
                 raise ValueError(
                     f"y[{i}] cannot be read as a 1-D sequence of labels: {exc}"
                 ) from None
+        if a.dtype.kind == "U" and isinstance(labels, (list, tuple)) and not all(
+            isinstance(v, str) for v in labels
+        ):
+            # NumPy made the numbers among these strings strings ('1'); as
+            # objects, the mix is reported like a mix across sequences.
+            a = np.asarray(labels, dtype=object)
         if a.ndim == 0:
             raise ValueError(
                 f"y[{i}] is the single label {a.item()!r}, not a sequence of labels; "

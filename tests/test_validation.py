@@ -133,6 +133,14 @@ def test_classifier_label_errors():
         RNNClassifier(**TINY).partial_fit(X, y, classes=[0])
 
 
+def test_tagger_labels_mixing_strings_and_numbers_in_one_sequence():
+    # np.asarray(["a", 1]) would make the 1 a "1".
+    X, _ = _xy(RNNSequenceTagger)
+    y = [["a", 1] + ["a"] * (len(x) - 2) if len(x) >= 2 else ["a"] * len(x) for x in X]
+    with pytest.raises(ValueError, match=r"mixes label types \(int, str\)"):
+        RNNSequenceTagger(**TINY).fit(X, y)
+
+
 @pytest.mark.parametrize("est_cls", [RNNClassifier, RNNSequenceTagger])
 @pytest.mark.parametrize("str_first", [True, False])
 def test_labels_mixing_strings_and_numbers(est_cls, str_first):
