@@ -205,24 +205,28 @@ class BaseRNN(VersionStampMixin, BaseEstimator, metaclass=ABCMeta):
         early-stopping split); a half-updated estimator then predicted with
         the new classes on the old head, and a ``partial_fit`` after it
         reused an optimizer sized for another network.  So the attributes
-        are put back, and an optimizer that this call advanced is dropped
-        (the next call starts a fresh one, with the current hyper-parameters).
+        are put back.  A ``partial_fit`` that failed while training also drops
+        the optimizer it continued (the next call starts a fresh one, with
+        the current hyper-parameters: after a divergence, a lower learning
+        rate); one refused at its input keeps it.
         """
         saved = dict(self.__dict__)
         # Lists that a warm start or partial_fit extends in place.
         for name in ("loss_curve_", "validation_scores_"):
             if isinstance(saved.get(name), list):
                 saved[name] = list(saved[name])
+        stage = ["input"]
         try:
-            return self._fit_unguarded(X, y, sample_weight, incremental, classes)
+            return self._fit_unguarded(X, y, sample_weight, incremental, classes, stage)
         except BaseException:  # a Ctrl-C while validating too (training catches its own)
-            if incremental and saved.get("_optimizer") is getattr(self, "_optimizer", None):
+            if incremental and stage[0] == "training":
                 saved.pop("_optimizer", None)
             self.__dict__.clear()
             self.__dict__.update(saved)
             raise
 
-    def _fit_unguarded(self, X, y, sample_weight, incremental, classes):
+    def _fit_unguarded(self, X, y, sample_weight, incremental, classes, stage):
+        """``_fit`` without the rollback; sets ``stage[0] = "training"`` when the input is accepted."""
         self._check_cross_params()
         if incremental and self.early_stopping:
             raise ValueError(
@@ -282,6 +286,7 @@ class BaseRNN(VersionStampMixin, BaseEstimator, metaclass=ABCMeta):
                 return self._score_outputs(outputs, targets[sequence_rows(seqs.offsets, idx)])
             return self._score_outputs(outputs, targets[idx])
 
+        stage[0] = "training"
         with single_threaded_blas():
             fit_loop(
                 self,

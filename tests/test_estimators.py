@@ -457,6 +457,21 @@ def test_a_failed_first_fit_leaves_nothing_for_partial_fit(data):
     assert clf.loss_curve_ == fresh.loss_curve_
 
 
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_a_partial_fit_refused_at_its_input_keeps_the_optimizer(data, solver):
+    # The next call continues as if the refused one had never been made.
+    X, _ = data
+    y = np.sin(np.arange(40))
+    reg = RNNRegressor(**TINY, solver=solver).partial_fit(X, y)
+    other = pickle.loads(pickle.dumps(reg))
+    with pytest.raises(ValueError, match="NaN"):
+        reg.partial_fit(X, np.full(40, np.nan))
+    reg.partial_fit(X, y)
+    other.partial_fit(X, y)
+    np.testing.assert_array_equal(reg.coef_, other.coef_)
+    assert reg.loss_curve_ == other.loss_curve_
+
+
 def test_a_failed_partial_fit_restarts_the_optimizer(data):
     X, _ = data
     y = np.sin(np.arange(40))
