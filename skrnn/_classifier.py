@@ -86,7 +86,7 @@ class RNNClassifier(_LabelHeadMixin, ClassifierMixin, BaseRNN):
         backwards; their states are concatenated.
     activation : {'tanh', 'relu'}, default='tanh'
         Nonlinearity of ``cell='rnn'``. LSTM and GRU accept only ``'tanh'``.
-    embedding_dim : int, default=None
+    embedding_dim : int or None, default=None
         With token input (:class:`TextOneHotEncoder` output), learn a
         ``(vocabulary, embedding_dim)`` table feeding the first layer.  None
         feeds the (sparse) one-hot vectors to the first layer directly.
@@ -130,7 +130,7 @@ class RNNClassifier(_LabelHeadMixin, ClassifierMixin, BaseRNN):
     max_grad_norm : float or None, default=5.0
         Rescale the gradient when its global L2 norm exceeds this (guards
         against exploding gradients); None disables clipping.
-    bptt_steps : int, default=None
+    bptt_steps : int or None, default=None
         Truncated backpropagation through time: train on chunks of this many
         steps, carrying each sequence's state from one chunk to the next but
         stopping gradients at chunk boundaries, so training memory is set by
@@ -160,7 +160,8 @@ class RNNClassifier(_LabelHeadMixin, ClassifierMixin, BaseRNN):
         Features per step (ragged or 3-D input, or vocabulary size for
         tokens), or the table width for 2-D input.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Column names, when X had string column names.
+        Column names, when X had string column names (a DataFrame table's
+        columns, or the shared columns of a ragged container of DataFrames).
     recurrent_weights_ : list of list of dict
         ``recurrent_weights_[layer][direction]`` holds ``'weight_ih'`` (G*H,
         input_size), ``'weight_hh'`` (G*H, H), ``'bias_ih'`` and ``'bias_hh'``
@@ -326,6 +327,14 @@ class RNNClassifier(_LabelHeadMixin, ClassifierMixin, BaseRNN):
     def decision_function(self, X):
         """Raw network outputs (logits).
 
+        Parameters
+        ----------
+        X : list of array-like of shape (n_steps_i,) or (n_steps_i, n_features), \
+                ndarray of shape (n_samples, n_steps) or (n_samples, n_steps, n_features), \
+                or TokenSequences
+            Sequences in any format the estimator was fitted on (see the user
+            guide on input formats); 3-D arrays may have any number of steps.
+
         Returns
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
@@ -337,6 +346,14 @@ class RNNClassifier(_LabelHeadMixin, ClassifierMixin, BaseRNN):
     def predict_proba(self, X):
         """Class probabilities of each sequence.
 
+        Parameters
+        ----------
+        X : list of array-like of shape (n_steps_i,) or (n_steps_i, n_features), \
+                ndarray of shape (n_samples, n_steps) or (n_samples, n_steps, n_features), \
+                or TokenSequences
+            Sequences in any format the estimator was fitted on (see the user
+            guide on input formats); 3-D arrays may have any number of steps.
+
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
@@ -346,11 +363,33 @@ class RNNClassifier(_LabelHeadMixin, ClassifierMixin, BaseRNN):
         return self._proba_from_outputs(outputs)
 
     def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`."""
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : list of array-like of shape (n_steps_i,) or (n_steps_i, n_features), \
+                ndarray of shape (n_samples, n_steps) or (n_samples, n_steps, n_features), \
+                or TokenSequences
+            Sequences in any format the estimator was fitted on (see the user
+            guide on input formats); 3-D arrays may have any number of steps.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
         return np.log(self.predict_proba(X))
 
     def predict(self, X):
         """Predicted class label of each sequence.
+
+        Parameters
+        ----------
+        X : list of array-like of shape (n_steps_i,) or (n_steps_i, n_features), \
+                ndarray of shape (n_samples, n_steps) or (n_samples, n_steps, n_features), \
+                or TokenSequences
+            Sequences in any format the estimator was fitted on (see the user
+            guide on input formats); 3-D arrays may have any number of steps.
 
         Returns
         -------

@@ -31,7 +31,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         backwards; their states are concatenated.
     activation : {'tanh', 'relu'}, default='tanh'
         Nonlinearity of ``cell='rnn'``. LSTM and GRU accept only ``'tanh'``.
-    embedding_dim : int, default=None
+    embedding_dim : int or None, default=None
         With token input (:class:`TextOneHotEncoder` output), learn a
         ``(vocabulary, embedding_dim)`` table feeding the first layer.  None
         feeds the (sparse) one-hot vectors to the first layer directly.
@@ -75,7 +75,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
     max_grad_norm : float or None, default=5.0
         Rescale the gradient when its global L2 norm exceeds this (guards
         against exploding gradients); None disables clipping.
-    bptt_steps : int, default=None
+    bptt_steps : int or None, default=None
         Truncated backpropagation through time: train on chunks of this many
         steps, carrying each sequence's state from one chunk to the next but
         stopping gradients at chunk boundaries, so training memory is set by
@@ -100,9 +100,11 @@ class RNNRegressor(RegressorMixin, BaseRNN):
     n_outputs_ : int
         Number of targets.
     n_features_in_ : int
-        Features per step, or the table width for 2-D input.
+        Features per step (ragged or 3-D input, or vocabulary size for
+        tokens), or the table width for 2-D input.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Column names, when X had string column names.
+        Column names, when X had string column names (a DataFrame table's
+        columns, or the shared columns of a ragged container of DataFrames).
     recurrent_weights_ : list of list of dict
         Recurrent weights in PyTorch's layout (see :class:`RNNClassifier`).
     embedding_ : ndarray of shape (n_vocabulary, embedding_dim) or None
@@ -269,6 +271,14 @@ class RNNRegressor(RegressorMixin, BaseRNN):
 
     def predict(self, X):
         """Predicted targets of each sequence.
+
+        Parameters
+        ----------
+        X : list of array-like of shape (n_steps_i,) or (n_steps_i, n_features), \
+                ndarray of shape (n_samples, n_steps) or (n_samples, n_steps, n_features), \
+                or TokenSequences
+            Sequences in any format the estimator was fitted on (see the user
+            guide on input formats); 3-D arrays may have any number of steps.
 
         Returns
         -------

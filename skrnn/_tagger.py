@@ -33,7 +33,7 @@ class RNNSequenceTagger(_LabelHeadMixin, BaseRNN):
         backwards; their states are concatenated.
     activation : {'tanh', 'relu'}, default='tanh'
         Nonlinearity of ``cell='rnn'``. LSTM and GRU accept only ``'tanh'``.
-    embedding_dim : int, default=None
+    embedding_dim : int or None, default=None
         With token input (:class:`TextOneHotEncoder` output), learn a
         ``(vocabulary, embedding_dim)`` table feeding the first layer.  None
         feeds the (sparse) one-hot vectors to the first layer directly.
@@ -77,7 +77,7 @@ class RNNSequenceTagger(_LabelHeadMixin, BaseRNN):
     max_grad_norm : float or None, default=5.0
         Rescale the gradient when its global L2 norm exceeds this (guards
         against exploding gradients); None disables clipping.
-    bptt_steps : int, default=None
+    bptt_steps : int or None, default=None
         Truncated backpropagation through time: train on chunks of this many
         steps, carrying each sequence's state from one chunk to the next but
         stopping gradients at chunk boundaries, so training memory is set by
@@ -97,17 +97,20 @@ class RNNSequenceTagger(_LabelHeadMixin, BaseRNN):
     best_loss_ : float or None
         Minimum training loss; None with early stopping.
     validation_scores_ : list of float or None
-        Held-out per-step accuracy after each epoch with early stopping.
+        Held-out per-step accuracy after each epoch with early stopping, else
+        None.
     best_validation_score_ : float or None
-        Best held-out per-step accuracy with early stopping.
+        Best held-out per-step accuracy with early stopping, else None.
     n_iter_ : int
         Epochs run by the last call to fit or partial_fit.
     t_ : int
         Number of sequences seen during training.
     n_features_in_ : int
-        Features per step (vocabulary size for token input).
+        Features per step (ragged or 3-D input, or vocabulary size for
+        tokens), or the table width for 2-D input.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Per-step feature names, when given.
+        Column names, when X had string column names (a DataFrame table's
+        columns, or the shared columns of a ragged container of DataFrames).
     recurrent_weights_ : list of list of dict
         Recurrent weights in PyTorch's layout (see :class:`RNNClassifier`).
     embedding_ : ndarray of shape (n_vocabulary, embedding_dim) or None
@@ -222,8 +225,9 @@ class RNNSequenceTagger(_LabelHeadMixin, BaseRNN):
         Parameters
         ----------
         X : list of array-like of shape (n_steps_i,) or (n_steps_i, n_features), \
-                ndarray of shape (n_samples, n_steps, n_features), or TokenSequences
-            Training sequences.
+                ndarray of shape (n_samples, n_steps) or (n_samples, n_steps, n_features), \
+                or TokenSequences
+            Training sequences (see the user guide on input formats).
         y : list of array-like of shape (n_steps_i,)
             One label sequence per X sequence, of the same length.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -261,6 +265,14 @@ class RNNSequenceTagger(_LabelHeadMixin, BaseRNN):
     def predict_proba(self, X):
         """Per-step class probabilities.
 
+        Parameters
+        ----------
+        X : list of array-like of shape (n_steps_i,) or (n_steps_i, n_features), \
+                ndarray of shape (n_samples, n_steps) or (n_samples, n_steps, n_features), \
+                or TokenSequences
+            Sequences in any format the estimator was fitted on (see the user
+            guide on input formats); 3-D arrays may have any number of steps.
+
         Returns
         -------
         proba : list of length n_samples of ndarray of shape (n_steps_i, n_classes)
@@ -271,6 +283,14 @@ class RNNSequenceTagger(_LabelHeadMixin, BaseRNN):
 
     def predict(self, X):
         """Predicted label of every step.
+
+        Parameters
+        ----------
+        X : list of array-like of shape (n_steps_i,) or (n_steps_i, n_features), \
+                ndarray of shape (n_samples, n_steps) or (n_samples, n_steps, n_features), \
+                or TokenSequences
+            Sequences in any format the estimator was fitted on (see the user
+            guide on input formats); 3-D arrays may have any number of steps.
 
         Returns
         -------
