@@ -148,6 +148,9 @@ class BaseRNN(VersionStampMixin, BaseEstimator, metaclass=ABCMeta):
     def _score_outputs(self, outputs, targets):
         """Validation score (higher is better) of network outputs."""
 
+    def _check_warm_start_targets(self, targets):
+        """Refuse targets a warm-started ``fit`` cannot continue on (labels: see the mixin)."""
+
     # -- architecture -------------------------------------------------------
     def _hidden_sizes(self):
         sizes = self.hidden_layer_sizes
@@ -242,6 +245,8 @@ class BaseRNN(VersionStampMixin, BaseEstimator, metaclass=ABCMeta):
         targets, row_w, n_outputs, loss, stratify = self._prepare_targets(
             y, seqs, reset=first_pass, classes=classes
         )
+        if not first_pass and not incremental:
+            self._check_warm_start_targets(targets)
         lengths = seqs.lengths
         if not np.any(lengths > 0):
             raise ValueError(

@@ -42,6 +42,18 @@ class _LabelHeadMixin:
             )
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
+    def _check_warm_start_targets(self, targets):
+        # As MLPClassifier: a warm start continues the same problem, so every
+        # class comes back (partial_fit takes any subset of classes_).
+        present = np.unique(targets).astype(np.int64)
+        if present.shape[0] != self.classes_.shape[0]:
+            raise ValueError(
+                "warm_start can only be used where y has the same classes as in the "
+                f"previous call to fit. Previously got [{describe_labels(self.classes_)}], "
+                f"y has [{describe_labels(self.classes_[present])}]; partial_fit takes "
+                "batches with fewer classes."
+            )
+
     def _proba_from_outputs(self, outputs):
         if outputs.shape[1] == 1:
             p = np.empty(outputs.shape[0], dtype=outputs.dtype)
@@ -113,7 +125,8 @@ class RNNClassifier(_LabelHeadMixin, ClassifierMixin, BaseRNN):
     verbose : bool, default=False
         Print one line per epoch and the reason training stopped.
     warm_start : bool, default=False
-        Continue from the previous fit's weights.
+        Continue from the previous fit's weights; ``y`` must then have the
+        same classes as before (``partial_fit`` takes fewer).
     momentum : float, default=0.9
         Momentum of 'sgd'.
     nesterovs_momentum : bool, default=True

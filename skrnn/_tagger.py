@@ -60,7 +60,8 @@ class RNNSequenceTagger(_LabelHeadMixin, BaseRNN):
     verbose : bool, default=False
         Print one line per epoch and the reason training stopped.
     warm_start : bool, default=False
-        Continue from the previous fit's weights.
+        Continue from the previous fit's weights; ``y`` must then have the
+        same classes as before (``partial_fit`` takes fewer).
     momentum : float, default=0.9
         Momentum of 'sgd'.
     nesterovs_momentum : bool, default=True

@@ -211,6 +211,15 @@ def test_warm_start_extends_loss_curve_and_keeps_weights(data):
     assert len(cold.loss_curve_) == 3
     with pytest.raises(ValueError, match="not seen"):
         clf.fit(X, np.where(y == "pos", "pos", "other"))
+    # As MLPClassifier: every class comes back in a warm start.
+    with pytest.raises(ValueError, match=r"same classes.*\['neg', 'pos'\], y has \['pos'\]"):
+        clf.fit(X, np.full(len(y), "pos"))
+    tagger = RNNSequenceTagger(**{**TINY, "warm_start": True})
+    steps = [np.where(x[:, 0] > 0, "hi", "lo") for x in X]
+    with pytest.warns(ConvergenceWarning):
+        tagger.fit(X, steps)
+    with pytest.raises(ValueError, match=r"same classes.*y has \['lo'\]"):
+        tagger.fit(X, [np.full(len(x), "lo") for x in X])
 
 
 def test_partial_fit(data):
