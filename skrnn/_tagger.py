@@ -331,4 +331,9 @@ class RNNSequenceTagger(_LabelHeadMixin, BaseRNN):
                     "sample_weight is zero on every step of X; the weighted accuracy is "
                     "undefined."
                 )
-        return float(np.average(pred == truth, weights=weights))
+        # sklearn's metric, for its checks: int labels against str classes_
+        # compared all unequal (a silent 0.0).  Imported here: sklearn.metrics
+        # would add to `import skrnn`.
+        from sklearn.metrics import accuracy_score
+
+        return float(accuracy_score(truth, pred, sample_weight=weights))

@@ -576,11 +576,14 @@ def test_batches_of_zero_weight_sequences_are_skipped(data, Estimator):
     np.testing.assert_allclose(weighted.loss_curve_, subset.loss_curve_, rtol=1e-12)
 
 
-def test_tagger_score_checks_sample_weight():
+def test_tagger_score_checks_sample_weight_and_label_types():
     X = ragged(6, seed=3)
     y = [np.where(x[:, 0] > 0, "hi", "lo") for x in X]
     tagger = RNNSequenceTagger(**TINY).fit(X, y)
     assert tagger.score(X, y, sample_weight=np.ones(6)) == tagger.score(X, y)
+    # Numbers against str classes_ compared all unequal: a silent 0.0.
+    with pytest.raises(ValueError, match="Mix of label input types"):
+        tagger.score(X, [np.zeros(len(x), dtype=int) for x in X])
     for weights, error, match in [
         (np.ones(3), ValueError, r"sample_weight.shape == \(3,\), expected \(6,\)"),
         (-np.ones(6), ValueError, "non-negative"),
