@@ -16,7 +16,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._network import Network
+from ._network import PREDICT_WORKSPACE_BYTES, Network, thread_workspace
 from ._batching import sequence_rows
 from ._params import Architecture, layout_for
 from ._persistence import VersionStampMixin
@@ -410,12 +410,15 @@ class BaseRNN(VersionStampMixin, BaseEstimator, metaclass=ABCMeta):
             check_is_fitted(self)
         seqs = validate_sequences(self, X, reset=False, dtype=self._model_dtype())
         layout, theta, params = self._predict_params()
-        # A Network per call, not one kept with the parameters: its
-        # workspace is not safe to share between threads predicting at once,
-        # and after a large X it would keep tens of MB alive.
-        network = Network(layout, self._loss, self._per_step)
-        with single_threaded_blas():
-            return predict_outputs(network, theta, seqs, params=params), seqs
+        # The thread's workspace, not one kept with the parameters: two
+        # threads predicting with this estimator at once must not share one.
+        workspace = thread_workspace()
+        network = Network(layout, self._loss, self._per_step, workspace)
+        try:
+            with single_threaded_blas():
+                return predict_outputs(network, theta, seqs, params=params), seqs
+        finally:
+            workspace.trim(PREDICT_WORKSPACE_BYTES)
 
     def __sklearn_is_fitted__(self):
         # check_is_fitted otherwise scans every attribute name for a trailing

@@ -16,7 +16,7 @@ from sklearn.exceptions import ConvergenceWarning
 from ._batching import (SHARD_SEQUENCES, batch_plan, chunk_ranges, chunk_rows, pack_batch,
                         time_chunks)
 from ._kernels._packing import pack_rows
-from ._network import Network
+from ._network import PREDICT_WORKSPACE_BYTES, Network, thread_workspace
 from ._optimizers import AdamOptimizer, SGDOptimizer
 from ._threads import run_chunks
 
@@ -88,12 +88,16 @@ def predict_outputs(network, theta, seqs, idx=None, params=None):
         start, stop = ranges[k]
         net = networks.get(lane)
         if net is None:
-            net = networks[lane] = Network(network.layout, network.loss, network.per_step)
+            # The lane's own thread's workspace (kept between calls).
+            net = networks[lane] = Network(network.layout, network.loss, network.per_step,
+                                           thread_workspace())
         batch = pack_batch(seqs, np.arange(start, stop) if idx is None else idx[start:stop])
         if stream and batch.batch_sizes.shape[0] > PREDICT_CHUNK_STEPS:
             logits = _streamed_forward(net, theta, batch, PREDICT_CHUNK_STEPS, params)
         else:
             logits, _ = net.forward(theta, batch, final_states=False, params=params)
+        if lane:  # lane 0 is the caller's network, whose owner trims it
+            net._ws.trim(PREDICT_WORKSPACE_BYTES)
         # Rows of the chunk's sequences in sorted order (``order`` counts
         # from the chunk's first sequence).
         if net.per_step:

@@ -245,3 +245,36 @@ def test_equal_length_shortcut_only_where_the_general_path_is_one_unstreamed_sha
     # past one chunk of rows (at most 4 x 6 values a row: the 16,384-row maximum)
     assert takes(2, 16384 - 1, bidirectional=True)
     assert not takes(2, 16384, bidirectional=True)
+
+
+def _in_fresh_thread(fn):
+    """``fn()`` in a new thread, whose prediction workspace starts empty."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn).result()
+
+
+def test_the_thread_workspace_is_reused_across_calls_and_models(monkeypatch):
+    # Prediction keeps per-row arrays in a per-thread workspace between calls
+    # (fresh ones were faulted in again every call); one shared by models of
+    # other dtypes, widths and directions must never change an output.
+    import skrnn._base as base
+    from skrnn._network import thread_workspace
+
+    rng = np.random.RandomState(3)
+    ragged = [rng.normal(size=(rng.randint(1, 40), 3)) for _ in range(300)]
+    y = rng.randint(0, 2, 300)
+    lstm = RNNClassifier("lstm", (6,), max_iter=1, random_state=0).fit(
+        [x.astype(np.float32) for x in ragged], y)
+    gru = RNNRegressor("gru", (4, 5), bidirectional=True, max_iter=1, random_state=0).fit(
+        ragged, rng.normal(size=300))
+    many = ragged * 4  # chunks enough for the pool threads to run lanes of their own
+    calls = [(lstm.predict_proba, ragged[:7]), (gru.predict, ragged), (lstm.predict_proba, many),
+             (gru.predict, ragged[:40]), (lstm.predict_proba, ragged[:7]), (gru.predict, many)]
+    expected = [_in_fresh_thread(lambda f=f, X=X: f(X)) for f, X in calls]
+    for (f, X), want in zip(calls, expected):
+        np.testing.assert_array_equal(f(X), want)
+    assert thread_workspace().nbytes() > 0  # kept for the next call
+    # A call that leaves more than the cap lets go of everything.
+    monkeypatch.setattr(base, "PREDICT_WORKSPACE_BYTES", 1000)
+    np.testing.assert_array_equal(gru.predict(ragged), expected[1])
+    assert thread_workspace().nbytes() == 0
