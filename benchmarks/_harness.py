@@ -58,10 +58,11 @@ def skrnn_training_step(seqs, arch, rng, blas_limit=True):
     optimizer = AdamOptimizer(theta.size, np.float32)
     y = rng.randint(0, 2, seqs.n_samples).astype(np.float32)
     idx = np.arange(seqs.n_samples)
+    grad = np.empty_like(theta)  # fit keeps one gradient buffer too
 
     def step():
         batch = pack_batch(seqs, idx, y=y)
-        _, grad = network.loss_and_grad(theta, batch, 1e-4)
+        network.loss_and_grad(theta, batch, 1e-4, out=grad)
         optimizer.update_params(theta, grad)
 
     if not blas_limit:

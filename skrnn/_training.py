@@ -214,19 +214,21 @@ def _check_finite(loss, grad_norm, est):
     )
 
 
-def _truncated_loss_and_grad(network, theta, batch, alpha, size):
+def _truncated_loss_and_grad(network, theta, batch, alpha, size, out):
     """Loss and gradient of a mini-batch by truncated BPTT over chunks of ``size`` steps.
 
     States flow forward across chunks, gradients stop at chunk boundaries;
     chunk losses share the mini-batch's weight total, so with ``size`` at
-    least the longest sequence this equals full BPTT.
+    least the longest sequence this equals full BPTT.  The gradient is
+    summed into ``out``.
     """
     if batch.w is not None:
         normalizer = float(batch.w.sum())
     else:
         normalizer = float(batch.n_rows if network.per_step else batch.n_sequences)
     chunks = list(time_chunks(batch, size, network.per_step, theta.dtype))
-    total, grad, states = 0.0, np.zeros_like(theta), None
+    out.fill(0)
+    total, grad, states = 0.0, out, None
     for k, (_, chunk) in enumerate(chunks):
         init = None if states is None else _prefix_states(states, chunk.n_sequences)
         last = k == len(chunks) - 1  # the L2 term counts once per mini-batch
@@ -238,16 +240,20 @@ def _truncated_loss_and_grad(network, theta, batch, alpha, size):
     return total, grad
 
 
-def train_step(est, network, theta, batch, optimizer):
-    """One forward/backward pass and optimizer update; returns (loss, weight total)."""
+def train_step(est, network, theta, batch, optimizer, grad):
+    """One forward/backward pass and optimizer update; returns (loss, weight total).
+
+    ``grad``: an array like ``theta`` that receives the gradient (its
+    contents are ignored), kept by the caller from step to step.
+    """
     size = est.bptt_steps
     # Overflow shows up as a non-finite loss or gradient, which _check_finite
     # turns into one clear error; numpy's RuntimeWarnings before it only add noise.
     with np.errstate(over="ignore", invalid="ignore"):
         if size is not None and batch.batch_sizes.shape[0] > size:
-            loss, grad = _truncated_loss_and_grad(network, theta, batch, est.alpha, size)
+            loss, grad = _truncated_loss_and_grad(network, theta, batch, est.alpha, size, grad)
         else:
-            loss, grad = network.loss_and_grad(theta, batch, est.alpha)
+            loss, grad = network.loss_and_grad(theta, batch, est.alpha, out=grad)
         norm = float(np.sqrt(grad @ grad))
     _check_finite(loss, norm, est)
     if est.max_grad_norm is not None and norm > est.max_grad_norm:
@@ -257,8 +263,12 @@ def train_step(est, network, theta, batch, optimizer):
     return loss, wsum
 
 
-def run_single_epoch(est, network, theta, seqs, y, w, train_idx, optimizer, rng, batch_size):
-    """One pass over the training sequences; returns the weighted mean loss."""
+def run_single_epoch(est, network, theta, seqs, y, w, train_idx, optimizer, rng, batch_size,
+                     grad):
+    """One pass over the training sequences; returns the weighted mean loss.
+
+    ``grad`` is ``train_step``'s gradient buffer.
+    """
     plan = batch_plan(train_idx.shape[0], batch_size, rng if est.shuffle else None)
     total, wtotal = 0.0, 0.0
     for positions in plan:
@@ -269,7 +279,7 @@ def run_single_epoch(est, network, theta, seqs, y, w, train_idx, optimizer, rng,
             # Weights count repetitions: a batch of zero-weight sequences is
             # an empty batch, with no loss to follow (its mean is 0 / 0).
             continue
-        loss, wsum = train_step(est, network, theta, batch, optimizer)
+        loss, wsum = train_step(est, network, theta, batch, optimizer, grad)
         total += loss * wsum
         wtotal += wsum
     return total / wtotal if wtotal > 0 else 0.0
@@ -356,13 +366,16 @@ def fit_loop(
 
     n_train = train_idx.shape[0]
     batch_size = _resolve_batch_size(est, n_train)  # warns once a fit, as MLP does
+    # One gradient buffer for the fit: a fresh one per step cost a
+    # vocabulary-wide allocation and its page faults with token input.
+    grad = np.empty_like(theta)
     max_epochs = 1 if incremental else est.max_iter
     est.n_iter_ = 0
     try:
         for _ in range(max_epochs):
             start = time.perf_counter()
             loss = run_single_epoch(
-                est, network, theta, seqs, y, w, train_idx, optimizer, rng, batch_size
+                est, network, theta, seqs, y, w, train_idx, optimizer, rng, batch_size, grad
             )
             est.n_iter_ += 1
             est.t_ += n_train

@@ -219,6 +219,30 @@ def test_scratch_reuse_across_batches_of_other_sizes(cell, per_step, embedding_d
                                   Network(layout, "multiclass", per_step).forward(theta, small)[0])
 
 
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("per_step", [False, True], ids=["m2o", "m2m"])
+@pytest.mark.parametrize("tokens, embedding_dim", [(False, None), (True, None), (True, 3)],
+                         ids=["dense", "one-hot", "embedding"])
+def test_gradient_into_a_buffer_of_garbage_equals_a_fresh_one(cell, per_step, tokens,
+                                                               embedding_dim):
+    # fit keeps one gradient buffer: every entry must be overwritten, or for
+    # the token scatter-adds zeroed first, whatever the buffer held.
+    rng = np.random.RandomState(4)
+    seqs = _sequences(rng, 2, tokens=tokens)
+    arch = Architecture(cell, (3, 2), True, False, seqs.n_features, tokens, embedding_dim, 2)
+    layout = Layout(arch)
+    theta = layout.init_theta(rng, np.float64)
+    n_rows = seqs.values.shape[0] if per_step else seqs.n_samples
+    y = _targets(rng, "multiclass", n_rows, 2)
+    batch = pack_batch(seqs, np.arange(seqs.n_samples), y=y, per_step=per_step)
+    network = Network(layout, "multiclass", per_step)
+    loss, fresh = network.loss_and_grad(theta, batch, 0.1)
+    garbage = np.full_like(theta, np.nan)
+    loss_out, grad = network.loss_and_grad(theta, batch, 0.1, out=garbage)
+    assert grad is garbage and loss_out == loss
+    np.testing.assert_array_equal(grad, fresh)
+
+
 def test_workspace_reuses_by_key_and_never_hands_out_too_little():
     ws = _network._Workspace()
     first = ws.empty("a", (50, 8), np.float32)

@@ -70,11 +70,13 @@ def test_truncation_longer_than_sequences_is_full_bptt(cell, per_step):
     w = rng.uniform(0.5, 2, n_rows)
     batch = pack_batch(seqs, np.arange(seqs.n_samples), y=y, w=w, per_step=per_step)
     full_loss, full_grad = network.loss_and_grad(theta, batch, 0.1)
-    loss, grad = training._truncated_loss_and_grad(network, theta, batch, 0.1, 9)
+    garbage = np.full_like(theta, np.nan)  # the buffer's contents are ignored
+    loss, grad = training._truncated_loss_and_grad(network, theta, batch, 0.1, 9, garbage)
     assert loss == pytest.approx(full_loss, rel=1e-12)
     np.testing.assert_allclose(grad, full_grad, rtol=1e-10, atol=1e-14)
     # Shorter chunks: same loss (states are carried exactly), truncated gradient.
-    loss3, grad3 = training._truncated_loss_and_grad(network, theta, batch, 0.1, 3)
+    loss3, grad3 = training._truncated_loss_and_grad(network, theta, batch, 0.1, 3,
+                                                     np.empty_like(theta))
     assert loss3 == pytest.approx(full_loss, rel=1e-12)
     assert not np.allclose(grad3, full_grad)
     chunks = list(time_chunks(batch, 3, per_step, np.float64))
