@@ -342,11 +342,8 @@ class RNNClassifier(_LabelHeadMixin, ClassifierMixin, BaseRNN):
 
         Parameters
         ----------
-        X : list of array-like of shape (n_steps_i,) or (n_steps_i, n_features), \
-                ndarray of shape (n_samples, n_steps) or (n_samples, n_steps, n_features), \
-                or TokenSequences
-            Sequences in any format the estimator was fitted on (see the user
-            guide on input formats); 3-D arrays may have any number of steps.
+        X : sequences
+            In a format :meth:`fit` takes (3-D arrays with any number of steps).
 
         Returns
         -------
@@ -361,11 +358,8 @@ class RNNClassifier(_LabelHeadMixin, ClassifierMixin, BaseRNN):
 
         Parameters
         ----------
-        X : list of array-like of shape (n_steps_i,) or (n_steps_i, n_features), \
-                ndarray of shape (n_samples, n_steps) or (n_samples, n_steps, n_features), \
-                or TokenSequences
-            Sequences in any format the estimator was fitted on (see the user
-            guide on input formats); 3-D arrays may have any number of steps.
+        X : sequences
+            In a format :meth:`fit` takes (3-D arrays with any number of steps).
 
         Returns
         -------
@@ -380,11 +374,8 @@ class RNNClassifier(_LabelHeadMixin, ClassifierMixin, BaseRNN):
 
         Parameters
         ----------
-        X : list of array-like of shape (n_steps_i,) or (n_steps_i, n_features), \
-                ndarray of shape (n_samples, n_steps) or (n_samples, n_steps, n_features), \
-                or TokenSequences
-            Sequences in any format the estimator was fitted on (see the user
-            guide on input formats); 3-D arrays may have any number of steps.
+        X : sequences
+            In a format :meth:`fit` takes (3-D arrays with any number of steps).
 
         Returns
         -------
@@ -398,11 +389,8 @@ class RNNClassifier(_LabelHeadMixin, ClassifierMixin, BaseRNN):
 
         Parameters
         ----------
-        X : list of array-like of shape (n_steps_i,) or (n_steps_i, n_features), \
-                ndarray of shape (n_samples, n_steps) or (n_samples, n_steps, n_features), \
-                or TokenSequences
-            Sequences in any format the estimator was fitted on (see the user
-            guide on input formats); 3-D arrays may have any number of steps.
+        X : sequences
+            In a format :meth:`fit` takes (3-D arrays with any number of steps).
 
         Returns
         -------

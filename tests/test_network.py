@@ -190,6 +190,17 @@ def test_zero_length_sequence_predicts_from_intercept():
     np.testing.assert_array_equal(logits[LENGTHS.index(0)], layout.unpack(theta)["intercept"])
 
 
+def _stacked_bidirectional_case(rng, cell, per_step, tokens, embedding_dim):
+    """A 2-layer bidirectional multiclass network's layout, theta, sequences, y and w."""
+    seqs = _sequences(rng, 2, tokens=tokens)
+    arch = Architecture(cell, (3, 2), True, False, seqs.n_features, tokens, embedding_dim, 2)
+    layout = Layout(arch)
+    theta = layout.init_theta(rng, np.float64)
+    n_rows = seqs.values.shape[0] if per_step else seqs.n_samples
+    y = _targets(rng, "multiclass", n_rows, 2)
+    return layout, theta, seqs, y, rng.uniform(0.2, 2.0, n_rows)
+
+
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 @pytest.mark.parametrize("per_step", [False, True], ids=["m2o", "m2m"])
 @pytest.mark.parametrize("embedding_dim", [None, 3], ids=["dense", "embedding"])
@@ -197,14 +208,8 @@ def test_scratch_reuse_across_batches_of_other_sizes(cell, per_step, embedding_d
     # Network keeps its per-row scratch arrays between calls; a smaller batch
     # after a larger one must see nothing of the larger one's leftovers.
     rng = np.random.RandomState(3)
-    tokens = embedding_dim is not None
-    seqs = _sequences(rng, 2, tokens=tokens)
-    arch = Architecture(cell, (3, 2), True, False, seqs.n_features, tokens, embedding_dim, 2)
-    layout = Layout(arch)
-    theta = layout.init_theta(rng, np.float64)
-    n_rows = seqs.values.shape[0] if per_step else seqs.n_samples
-    y = _targets(rng, "multiclass", n_rows, 2)
-    w = rng.uniform(0.2, 2.0, n_rows)
+    layout, theta, seqs, y, w = _stacked_bidirectional_case(
+        rng, cell, per_step, embedding_dim is not None, embedding_dim)
     big = pack_batch(seqs, np.arange(seqs.n_samples), y=y, w=w, per_step=per_step)
     small = pack_batch(seqs, np.array([3, 1]), y=y, w=w, per_step=per_step)
     reused = Network(layout, "multiclass", per_step)
@@ -228,13 +233,9 @@ def test_gradient_into_a_buffer_of_garbage_equals_a_fresh_one(cell, per_step, to
     # fit keeps one gradient buffer: every entry must be overwritten, or for
     # the token scatter-adds zeroed first, whatever the buffer held.
     rng = np.random.RandomState(4)
-    seqs = _sequences(rng, 2, tokens=tokens)
-    arch = Architecture(cell, (3, 2), True, False, seqs.n_features, tokens, embedding_dim, 2)
-    layout = Layout(arch)
-    theta = layout.init_theta(rng, np.float64)
-    n_rows = seqs.values.shape[0] if per_step else seqs.n_samples
-    y = _targets(rng, "multiclass", n_rows, 2)
-    batch = pack_batch(seqs, np.arange(seqs.n_samples), y=y, per_step=per_step)
+    layout, theta, seqs, y, w = _stacked_bidirectional_case(
+        rng, cell, per_step, tokens, embedding_dim)
+    batch = pack_batch(seqs, np.arange(seqs.n_samples), y=y, w=w, per_step=per_step)
     network = Network(layout, "multiclass", per_step)
     loss, fresh = network.loss_and_grad(theta, batch, 0.1)
     garbage = np.full_like(theta, np.nan)
