@@ -32,23 +32,22 @@ def encode_labels(est, y, *, reset, classes=None, allow_new=False, what="y"):
     # RuntimeWarning ahead of its own error).
     if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
         raise ValueError(f"{what} contains NaN or infinity; labels must be finite.")
-    if y.dtype == object:
+    try:
+        labels = np.unique(y)
+    except TypeError:
         # Strings and numbers do not sort together: sklearn's check catches
-        # the mix only when a number comes first, np.unique raised a bare
+        # the mix only when a number comes first, this sort raised a bare
         # "'<' not supported" otherwise.
-        try:
-            np.unique(y)
-        except TypeError:
-            kinds = sorted({type(v).__name__ for v in y})
-            raise ValueError(
-                f"{what} mixes label types ({', '.join(kinds)}); labels must be all "
-                "strings or all numbers."
-            ) from None
+        kinds = sorted({type(v).__name__ for v in y})
+        raise ValueError(
+            f"{what} mixes label types ({', '.join(kinds)}); labels must be all "
+            "strings or all numbers."
+        ) from None
     check_classification_targets(y)
     if reset:
         if classes is not None:
             all_classes = np.unique(np.asarray(classes))
-            unseen = np.setdiff1d(np.unique(y), all_classes)
+            unseen = np.setdiff1d(labels, all_classes)
             if unseen.size:
                 raise ValueError(
                     f"{what} contains labels {describe_labels(unseen)} that are not in "
@@ -56,7 +55,7 @@ def encode_labels(est, y, *, reset, classes=None, allow_new=False, what="y"):
                 )
             est.classes_ = all_classes
         else:
-            est.classes_ = np.unique(y)
+            est.classes_ = labels
         if est.classes_.shape[0] < 2:
             raise ValueError(
                 f"{type(est).__name__} needs samples of at least 2 classes in the "
@@ -64,7 +63,7 @@ def encode_labels(est, y, *, reset, classes=None, allow_new=False, what="y"):
                 f"{describe_labels(est.classes_[:1])}."
             )
     else:
-        unseen = np.setdiff1d(np.unique(y), est.classes_)
+        unseen = np.setdiff1d(labels, est.classes_)
         if unseen.size:
             raise ValueError(
                 f"{what} contains labels {describe_labels(unseen)} not seen when the "

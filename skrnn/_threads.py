@@ -108,10 +108,15 @@ class _SingleThreadedBlas:
         with _blas_lock:
             _blas_users -= 1
             if _blas_users == 0:
-                for (_, set_), n in zip(_controls, _blas_saved):
-                    if n != 1:
-                        set_(n)
+                _restore_blas_threads()
         return False
+
+
+def _restore_blas_threads():
+    """Give every BLAS library back the thread count saved on entering the limit."""
+    for (_, set_), n in zip(_controls, _blas_saved):
+        if n != 1:
+            set_(n)
 
 
 _SINGLE_THREADED_BLAS = _SingleThreadedBlas()
@@ -160,9 +165,7 @@ def _forget_blas_limit():
     global _blas_lock, _blas_users, _blas_saved
     _blas_lock = threading.Lock()
     if _blas_users and _controls is not None:
-        for (_, set_), n in zip(_controls, _blas_saved):
-            if n != 1:
-                set_(n)
+        _restore_blas_threads()
     _blas_users = 0
     _blas_saved = []
 
