@@ -8,6 +8,8 @@ the time loop), the kernels only carry the recurrence.
 import math
 import threading
 
+from functools import partial
+
 import numpy as np
 
 from ._kernels._embedding import gather_rows, scatter_add_rows
@@ -123,6 +125,19 @@ def recurrent_blocks(shards, k, w_hh):
     return blocks if blocks <= MAX_COLUMN_BLOCKS else 0
 
 
+def _run_sharded(kernel, lead, shards, w_hh, rest):
+    """``kernel(*lead, lo, hi, n_blocks, *rest)`` for every shard, side by side.
+
+    Each shard's call is bound here, on the caller's thread: a thread that
+    receives a shard then only makes the kernel call, and holds the GIL for
+    the few us of Numba's dispatch (``run_shards``).
+    """
+    run_shards([
+        partial(kernel, *lead, shards[k], shards[k + 1], recurrent_blocks(shards, k, w_hh), *rest)
+        for k in range(len(shards) - 1)
+    ])
+
+
 def _layer_forward(ws, key, cell, relu, xproj, batch_sizes, shards, w_hh, b_hh, h0, c0,
                    reverse):
     n_rows = xproj.shape[0]
@@ -130,28 +145,18 @@ def _layer_forward(ws, key, cell, relu, xproj, batch_sizes, shards, w_hh, b_hh, 
     h = ws.empty(key + "h", (n_rows, hidden), xproj.dtype)
     if cell == "rnn":
         state = ()
-
-        def shard(k):
-            rnn_forward(xproj, batch_sizes, shards[k], shards[k + 1],
-                        recurrent_blocks(shards, k, w_hh), w_hh, b_hh, h0, reverse, relu, h)
+        kernel, rest = rnn_forward, (h0, reverse, relu, h)
     elif cell == "lstm":
         c = ws.empty(key + "c", h.shape, h.dtype)
         gates = ws.empty(key + "gates", xproj.shape, xproj.dtype)
         state = (c, gates)
-
-        def shard(k):
-            lstm_forward(xproj, batch_sizes, shards[k], shards[k + 1],
-                         recurrent_blocks(shards, k, w_hh), w_hh, b_hh, h0, c0, reverse, h, c,
-                         gates)
+        kernel, rest = lstm_forward, (h0, c0, reverse, h, c, gates)
     else:
         gates = ws.empty(key + "gates", xproj.shape, xproj.dtype)
         hn = ws.empty(key + "hn", h.shape, h.dtype)
         state = (gates, hn)
-
-        def shard(k):
-            gru_forward(xproj, batch_sizes, shards[k], shards[k + 1],
-                        recurrent_blocks(shards, k, w_hh), w_hh, b_hh, h0, reverse, h, gates, hn)
-    run_shards(shard, len(shards) - 1)
+        kernel, rest = gru_forward, (h0, reverse, h, gates, hn)
+    _run_sharded(kernel, (xproj, batch_sizes), shards, w_hh, (w_hh, b_hh) + rest)
     return h, state
 
 
@@ -164,26 +169,15 @@ def _layer_backward(ws, key, cell, relu, dh, batch_sizes, shards, h, state, h0, 
     dxproj = ws.empty(key + "dxproj", (dh.shape[0], w_hh.shape[0]), dh.dtype)
     dhproj = dxproj
     if cell == "rnn":
-
-        def shard(k):
-            rnn_backward(dh, batch_sizes, shards[k], shards[k + 1],
-                         recurrent_blocks(shards, k, w_hh), h, w_hh, reverse, relu, dxproj)
+        kernel, rest = rnn_backward, (h, w_hh, reverse, relu, dxproj)
     elif cell == "lstm":
         c, gates = state
-
-        def shard(k):
-            lstm_backward(dh, batch_sizes, shards[k], shards[k + 1],
-                          recurrent_blocks(shards, k, w_hh), h, c, gates, c0, w_hh, reverse,
-                          dxproj)
+        kernel, rest = lstm_backward, (h, c, gates, c0, w_hh, reverse, dxproj)
     else:
         gates, hn = state
         dhproj = ws.empty(key + "dhproj", dxproj.shape, dxproj.dtype)
-
-        def shard(k):
-            gru_backward(dh, batch_sizes, shards[k], shards[k + 1],
-                         recurrent_blocks(shards, k, w_hh), h, gates, hn, h0, w_hh, reverse,
-                         dxproj, dhproj)
-    run_shards(shard, len(shards) - 1)
+        kernel, rest = gru_backward, (h, gates, hn, h0, w_hh, reverse, dxproj, dhproj)
+    _run_sharded(kernel, (dh, batch_sizes), shards, w_hh, rest)
     return dxproj, dhproj
 
 

@@ -10,11 +10,13 @@ benchmarks/bench_training_step.py).  So BLAS runs single-threaded inside
 ranges of a batch's sequences whose recurrences are independent
 (docs/internals.md, "Shards").
 
-Shards run on a small pool of Python threads, not Numba's ``prange``: the
-kernels release the GIL, and Python threads need no threading layer (GNU
-OpenMP aborts a process forked after using it, and Numba's fallback
-``workqueue`` layer aborts when two threads launch kernels at once, as
-joblib's threading backend does).  The number of threads is
+Shards run on helper threads, plain Python threads rather than Numba's
+``prange``: the kernels release the GIL, and Python threads need no
+threading layer (GNU OpenMP aborts a process forked after using it, and
+Numba's fallback ``workqueue`` layer aborts when two threads launch kernels
+at once, as joblib's threading backend does).  A helper waits for its next
+lane spinning without the GIL (``_Helper``), because waking a sleeping
+thread costs more on these VMs than a small kernel's whole shard.  The number of threads is
 ``numba.config.NUMBA_NUM_THREADS``: all cores by default, the share joblib
 gives a worker process (it sets ``NUMBA_NUM_THREADS`` there), or what the
 user sets in that environment variable.  Results never depend on it: the
@@ -25,14 +27,18 @@ run at once.
 import ctypes
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
+from functools import partial
 
 import numba
+import numpy as np
 
 # Numba's np.dot calls SciPy's BLAS; load it now so the limit reaches it even
 # in a first fit, whose kernels compile (and load it) inside the context.
 import scipy.linalg  # noqa: F401
 from threadpoolctl import ThreadpoolController
+
+from ._kernels._sync import publish, wait_for
 
 __all__ = ["single_threaded_blas", "run_shards", "run_chunks", "run_halves", "n_threads"]
 
@@ -40,7 +46,7 @@ _controls = None
 _blas_lock = threading.Lock()
 _blas_users = 0
 _blas_saved = []
-_pool = None
+_helpers = None
 _pool_lock = threading.Lock()
 # Set while a thread runs a lane of run_chunks: its shards then run inline.
 _lane_state = threading.local()
@@ -141,19 +147,150 @@ def n_threads():
     return max(1, int(numba.config.NUMBA_NUM_THREADS))
 
 
-def _get_pool():
-    global _pool
+# A waiting side spins this long, then sleeps; a lane posted to a sleeping
+# helper pays the 50-60 us wake-up.  Mini-batches of small models hand a
+# lane over every 0.1-1 ms, so they keep their helper awake; after a fit or
+# predict a helper holds its core this long (OpenMP runtimes spin for ~0.2
+# ms (GNU) to 200 ms (Intel) by default).  All of it is one ``wait_for``
+# call: a waiting side that came back to Python now and then would take the
+# GIL from the working side, which then slept 20-25 us to get it back.
+SPIN_S = 1e-3
+# A helper that sees a lane posted spins on this long before it takes the
+# GIL: the poster holds the GIL for the few us of its own lane's dispatch,
+# and a thread that finds the GIL taken sleeps (20-25 us to wake).
+SETTLE_S = 10e-6
+# ``_Helper._flags`` slots, on separate cache lines.
+_POSTED, _IDLE = 0, 8
+# Both durations in polls of ``wait_for``, measured when the helpers start.
+_spin_polls = _settle_polls = 0
+
+
+def _polls_per_second():
+    """How fast ``wait_for`` polls on this machine (~2e9 here), from the faster of two runs."""
+    flags = np.zeros(1, dtype=np.int64)
+    polls = 1 << 18
+    best = float("inf")
+    for _ in range(2):
+        start = time.perf_counter()
+        wait_for(flags, 0, 1, polls, -1, 0, 0)
+        best = min(best, time.perf_counter() - start)
+    return polls / max(best, 1e-9)
+
+
+class _Helper:
+    """A thread that runs the lanes one poster at a time hands it.
+
+    Both sides wait spinning in a Numba ``nogil`` loop (``wait_for``), so a
+    lane reaches the helper in a few us where ``ThreadPoolExecutor`` took
+    50-60 us, and its end reaches the poster as fast; after ``SPIN_S`` of
+    spinning a waiting side sleeps on a condition instead.  The handovers
+    avoid the GIL's own hand-off, where a thread that finds the GIL taken
+    sleeps: the helper announces a lane's end only once it has let go of
+    the GIL (from inside its next ``wait_for``), and lets the poster's
+    Python run on for a moment before taking the GIL for a new lane.
+    """
+
+    def __init__(self, name):
+        self._flags = np.zeros(16, dtype=np.int64)
+        self._cond = threading.Condition(threading.Lock())
+        self._sleepers = 0
+        # Lanes finished, as seen by a side that sleeps (set under _cond).
+        self._done = 0
+        # Held by the thread using this helper, from ``post`` to ``join``.
+        self.busy = threading.Lock()
+        self._posted = 0
+        self._task = None
+        self._error = None
+        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        self._thread.start()
+
+    def _wait(self, slot, value, asleep_done, announce=-1, announced=0, settle=0):
+        """Until ``flags[slot] >= value``: spin without the GIL for ``SPIN_S``, then sleep.
+
+        A sleeping side wakes when ``asleep_done()``, read under ``_cond``.
+        """
+        if wait_for(self._flags, slot, value, _spin_polls, announce, announced, settle):
+            return
+        with self._cond:
+            self._sleepers += 1
+            try:
+                while not asleep_done():
+                    self._cond.wait()
+            finally:
+                self._sleepers -= 1
+
+    def _serve(self):
+        flags = self._flags
+        seen = 0
+        while True:
+            self._wait(_POSTED, seen + 1, lambda: flags[_POSTED] > seen,
+                       announce=_IDLE, announced=seen, settle=_settle_polls)
+            seen += 1
+            task = self._task
+            try:
+                task()
+            except BaseException as exc:  # re-raised in the poster's thread
+                self._error = exc
+            del task
+            # A poster spinning sees the lane's end when the next wait_for
+            # announces it; one asleep needs ``_done`` and a wake-up.
+            with self._cond:
+                self._done = seen
+                if self._sleepers:
+                    self._cond.notify_all()
+
+    def post(self, task):
+        """Start ``task()`` on the helper (the caller holds ``busy``)."""
+        self._task = task
+        self._error = None
+        self._posted += 1
+        publish(self._flags, _POSTED, self._posted)
+        # The lock orders the flag before the look at ``_sleepers``; a helper
+        # about to sleep reads the flag again under it, so no wake-up is lost.
+        with self._cond:
+            if self._sleepers:
+                self._cond.notify_all()
+
+    def join(self):
+        """Wait for the posted task to end, even through Ctrl-C; re-raise its exception.
+
+        Returning while the helper still ran would leave it writing into
+        arrays its caller is about to reuse or roll back.
+        """
+        posted = self._posted
+        interrupted = None
+        while True:
+            try:
+                self._wait(_IDLE, posted, lambda: self._done >= posted)
+                break
+            except KeyboardInterrupt as exc:
+                interrupted = exc
+        error, self._error, self._task = self._error, None, None
+        if interrupted is not None:
+            raise interrupted
+        if error is not None:
+            raise error
+
+
+def _get_helpers():
+    """The helper threads, ``n_threads() - 1`` of them, started on first use."""
+    global _helpers, _spin_polls, _settle_polls
     with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=n_threads() - 1, thread_name_prefix="skrnn")
-        return _pool
+        if _helpers is None:
+            rate = _polls_per_second()
+            _spin_polls, _settle_polls = int(SPIN_S * rate), int(SETTLE_S * rate)
+            _helpers = []
+        # NUMBA_NUM_THREADS can be raised at run time (numba.config).
+        while len(_helpers) < n_threads() - 1:
+            _helpers.append(_Helper(f"skrnn-{len(_helpers)}"))
+        return _helpers
 
 
 def _forget_pool():
-    # A forked child inherits the pool object (and maybe a held lock) but
-    # not the pool's threads.
-    global _pool, _pool_lock
-    _pool = None
+    # A forked child inherits the helpers (and maybe held locks) but not
+    # their threads.
+    global _helpers, _pool_lock
+    _helpers = None
     _pool_lock = threading.Lock()
 
 
@@ -179,28 +316,30 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def run_shards(task, n_shards):
-    """Call ``task(k)`` for every shard ``k`` and wait for all of them.
+def run_shards(calls):
+    """Make every call of ``calls`` (callables taking no argument) and wait for all.
 
-    ``task`` must release the GIL for most of its time (a Numba ``nogil``
+    Each call must release the GIL for most of its time (a Numba ``nogil``
     kernel or a large NumPy operation) and write only its shard's part of the
-    outputs.  Shards are dealt round-robin to ``min(n_threads(), n_shards)``
-    lanes; the caller's thread runs lane 0 and the pool the others.  Inside
-    a lane of ``run_chunks`` every shard runs in the lane's own thread.
-    Exceptions propagate.
+    outputs; a call bound in advance (``functools.partial`` of a kernel)
+    keeps the GIL for the least time.  Calls are dealt round-robin to
+    ``min(n_threads(), len(calls))`` lanes; the caller's thread runs lane 0
+    and helpers the others.  Inside a lane of ``run_chunks`` every call runs
+    in the lane's own thread.  Exceptions propagate.
     """
-    if n_shards == 1:  # a small batch: no thread-state lookups (~1 us a call)
-        task(0)
+    n_calls = len(calls)
+    if n_calls == 1:  # a small batch: no thread-state lookups (~1 us a call)
+        calls[0]()
         return
-    lanes = 1 if getattr(_lane_state, "inside", False) else min(n_threads(), n_shards)
+    lanes = 1 if getattr(_lane_state, "inside", False) else min(n_threads(), n_calls)
     if lanes <= 1:  # one thread, or already in a lane
-        for k in range(n_shards):
-            task(k)
+        for call in calls:
+            call()
         return
 
     def lane(first):
-        for k in range(first, n_shards, lanes):
-            task(k)
+        for call in calls[first::lanes]:
+            call()
 
     _run_lanes(lane, lanes)
 
@@ -238,20 +377,32 @@ def run_chunks(task, n_chunks):
 
 
 def _run_lanes(lane, lanes):
-    """``lane(i)`` for ``i`` in ``range(lanes)``: 0 here, the others on the pool."""
-    pool = _get_pool()
-    futures, here = [], [0]
-    for first in range(1, lanes):
-        try:
-            futures.append(pool.submit(lane, first))
-        except RuntimeError:  # the interpreter is shutting down: run it here
-            here.append(first)
+    """``lane(i)`` for ``i`` in ``range(lanes)``: 0 here, the others on free helpers.
+
+    A lane finding no free helper (another thread's fit has them) runs here
+    after lane 0: results do not depend on where a lane runs.
+    """
+    taken = []
+    for helper in _get_helpers():
+        if len(taken) == lanes - 1:
+            break
+        if helper.busy.acquire(blocking=False):
+            taken.append(helper)
+    posted = []
     try:
-        for first in here:
+        for first, helper in zip(range(1, lanes), taken):
+            helper.post(partial(lane, first))
+            posted.append(helper)
+        lane(0)
+        for first in range(1 + len(posted), lanes):
             lane(first)
     finally:
-        for future in futures:
-            future.result()
+        try:
+            for helper in posted:
+                helper.join()
+        finally:
+            for helper in taken:
+                helper.busy.release()
 
 
 # Elementwise updates of vectors at least this long run as two halves side by
@@ -273,4 +424,4 @@ def run_halves(task, size, split=None):
         task(0, size)
         return
     bounds = (0, size // 2, size)
-    run_shards(lambda k: task(bounds[k], bounds[k + 1]), 2)
+    run_shards([partial(task, bounds[0], bounds[1]), partial(task, bounds[1], bounds[2])])

@@ -2,6 +2,9 @@
 
 import multiprocessing
 import sys
+import threading
+import time
+from functools import partial
 
 import numpy as np
 import pytest
@@ -53,7 +56,7 @@ def test_shards_depend_on_the_lengths_only():
 @pytest.mark.parametrize("n_shards", [1, 2, 5])
 def test_run_shards_runs_each_shard_once_and_reraises(n_shards):
     seen = []
-    run_shards(seen.append, n_shards)
+    run_shards([partial(seen.append, k) for k in range(n_shards)])
     assert sorted(seen) == list(range(n_shards))
 
     def fail(k):
@@ -61,7 +64,93 @@ def test_run_shards_runs_each_shard_once_and_reraises(n_shards):
             raise RuntimeError(f"shard {k}")
 
     with pytest.raises(RuntimeError, match=f"shard {n_shards - 1}"):
-        run_shards(fail, n_shards)
+        run_shards([partial(fail, k) for k in range(n_shards)])
+
+
+@pytest.fixture
+def two_threads(monkeypatch):
+    """``n_threads() == 2`` whatever the machine: one helper takes lane 1."""
+    monkeypatch.setattr(_threads, "n_threads", lambda: 2)
+    _threads._get_helpers()
+    return monkeypatch
+
+
+def test_lanes_run_at_the_same_time_on_two_threads(two_threads):
+    # Each call waits for the other: both must be running at once.
+    barrier = threading.Barrier(2, timeout=10)
+    ids = []
+
+    def meet():
+        barrier.wait()
+        ids.append(threading.get_ident())
+
+    for _ in range(20):
+        ids.clear()
+        run_shards([meet, meet])
+        assert len(set(ids)) == 2 and threading.get_ident() in ids
+
+
+@pytest.mark.parametrize("slow_lane", [0, 1])
+def test_lanes_reach_a_sleeping_helper_and_a_sleeping_poster(two_threads, slow_lane):
+    # With no spinning at all, every hand-over goes through the condition:
+    # the helper sleeps between lanes and the poster while it waits.
+    two_threads.setattr(_threads, "_spin_polls", 0)
+    two_threads.setattr(_threads, "_settle_polls", 0)
+    for _ in range(5):
+        seen = []
+
+        def lane(k):
+            if k == slow_lane:
+                time.sleep(0.02)
+            seen.append(k)
+
+        run_shards([partial(lane, 0), partial(lane, 1)])
+        assert sorted(seen) == [0, 1]
+        time.sleep(0.005)  # the helper is asleep by the next post
+
+
+def test_a_failed_lane_zero_waits_for_the_helpers_lane(two_threads):
+    # Returning while the helper still ran would let it write into arrays
+    # the caller is about to reuse or roll back (a Ctrl-C in fit).
+    finished = []
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    def slow():
+        time.sleep(0.05)
+        finished.append(True)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_shards([interrupted, slow])
+    assert finished == [True]
+
+
+def test_the_helper_serves_on_after_its_lane_raised(two_threads):
+    def fail():
+        raise ValueError("in the helper")
+
+    with pytest.raises(ValueError, match="in the helper"):
+        run_shards([lambda: None, fail])
+    ids = []
+    run_shards([lambda: ids.append(threading.get_ident())] * 2)
+    assert len(set(ids)) == 2
+
+
+def test_threads_posting_at_once_each_get_all_their_lanes_run(two_threads):
+    # A helper serves one poster at a time; a poster that finds none free
+    # runs the lane itself.
+    from concurrent.futures import ThreadPoolExecutor
+
+    def poster(p):
+        counts = np.zeros(3, dtype=int)
+        for _ in range(200):
+            run_shards([partial(np.add.at, counts, k, 1) for k in range(3)])
+        return counts
+
+    with ThreadPoolExecutor(4) as outer:
+        for counts in outer.map(poster, range(4)):
+            assert counts.tolist() == [200, 200, 200]
 
 
 @pytest.mark.parametrize("n_threads", [1, 2])
@@ -77,7 +166,7 @@ def test_run_chunks_runs_each_chunk_once_whole_in_its_lane_and_reraises(n_chunks
     def chunk(k, lane):
         # The chunk's own shards stay in the lane's thread.
         inner = []
-        run_shards(lambda s: inner.append(threading.get_ident()), 4)
+        run_shards([lambda: inner.append(threading.get_ident())] * 4)
         seen.append((k, lane))
         threads_of.setdefault(lane, set()).update(inner + [threading.get_ident()])
 
