@@ -159,14 +159,26 @@ SPIN_S = 1e-3
 # GIL: the poster holds the GIL for the few us of its own lane's dispatch,
 # and a thread that finds the GIL taken sleeps (20-25 us to wake).
 SETTLE_S = 10e-6
+# A spinning helper that takes longer than this to start a lane, twice in a
+# row, was off its core: more threads want the cores than there are (two
+# processes fitting at once, or one beside a busy process).  Spinning then
+# takes cores from threads with work, even yielding them (``wait_for``):
+# beside a busy process, an LSTM-64 fit on 2 cores took 0.42-0.60 s with
+# spinning threads, 0.38-0.40 s with the old sleeping pool; two such fits at
+# once 0.33-0.50 s against 0.35-0.37 (1.0 s spinning without yields).  So
+# for ``QUIET_S`` every wait then sleeps at once: 0.30-0.42 s and 0.33-0.46 s.
+LATE_S = 1e-3
+QUIET_S = 5.0
 # ``_Helper._flags`` slots, on separate cache lines.
 _POSTED, _IDLE = 0, 8
 # Both durations in polls of ``wait_for``, measured when the helpers start.
 _spin_polls = _settle_polls = 0
+# ``time.perf_counter()`` before which waits do not spin (see ``LATE_S``).
+_quiet_until = 0.0
 
 
 def _polls_per_second():
-    """How fast ``wait_for`` polls on this machine (~2e9 here), from the faster of two runs."""
+    """How fast ``wait_for`` polls on this machine (~1e9 a second here), the faster of two runs."""
     flags = np.zeros(1, dtype=np.int64)
     polls = 1 << 18
     best = float("inf")
@@ -199,6 +211,7 @@ class _Helper:
         # Held by the thread using this helper, from ``post`` to ``join``.
         self.busy = threading.Lock()
         self._posted = 0
+        self._posted_at = 0.0
         self._task = None
         self._error = None
         self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
@@ -208,9 +221,11 @@ class _Helper:
         """Until ``flags[slot] >= value``: spin without the GIL for ``SPIN_S``, then sleep.
 
         A sleeping side wakes when ``asleep_done()``, read under ``_cond``.
+        Returns whether the flag was seen spinning.
         """
-        if wait_for(self._flags, slot, value, _spin_polls, announce, announced, settle):
-            return
+        polls = _spin_polls if time.perf_counter() >= _quiet_until else 0
+        if wait_for(self._flags, slot, value, polls, announce, announced, settle):
+            return True
         with self._cond:
             self._sleepers += 1
             try:
@@ -218,14 +233,27 @@ class _Helper:
                     self._cond.wait()
             finally:
                 self._sleepers -= 1
+        return False
 
     def _serve(self):
+        global _quiet_until
         flags = self._flags
-        seen = 0
+        seen = strikes = 0
         while True:
-            self._wait(_POSTED, seen + 1, lambda: flags[_POSTED] > seen,
-                       announce=_IDLE, announced=seen, settle=_settle_polls)
+            spun = self._wait(_POSTED, seen + 1, lambda: flags[_POSTED] > seen,
+                              announce=_IDLE, announced=seen, settle=_settle_polls)
             seen += 1
+            # Spinning, yet late: this thread was off its core.  Twice in a
+            # row, as one late start happens now and then with the cores
+            # free; a start after sleeping says nothing (3 ms after a long
+            # idle here).
+            if spun:
+                now = time.perf_counter()
+                late = now - self._posted_at > LATE_S + SETTLE_S
+                strikes = strikes + 1 if late else 0
+                if strikes >= 2:
+                    _quiet_until = now + QUIET_S
+                    strikes = 0
             task = self._task
             try:
                 task()
@@ -244,6 +272,7 @@ class _Helper:
         self._task = task
         self._error = None
         self._posted += 1
+        self._posted_at = time.perf_counter()
         publish(self._flags, _POSTED, self._posted)
         # The lock orders the flag before the look at ``_sleepers``; a helper
         # about to sleep reads the flag again under it, so no wake-up is lost.

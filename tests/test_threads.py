@@ -109,6 +109,21 @@ def test_lanes_reach_a_sleeping_helper_and_a_sleeping_poster(two_threads, slow_l
         time.sleep(0.005)  # the helper is asleep by the next post
 
 
+def test_late_starts_make_the_waits_sleep_for_a_while(two_threads):
+    # Two late starts in a row while spinning mean the helper was off its
+    # core; from then on every wait sleeps for QUIET_S (and lanes still run).
+    two_threads.setattr(_threads, "LATE_S", -1.0)  # every start is late
+    two_threads.setattr(_threads, "_quiet_until", 0.0)
+    seen = []
+    for _ in range(4):
+        run_shards([partial(seen.append, 0), partial(seen.append, 1)])
+    assert _threads._quiet_until > time.perf_counter() + _threads.QUIET_S / 2
+    assert sorted(seen) == [0, 0, 0, 0, 1, 1, 1, 1]
+    two_threads.setattr(_threads, "LATE_S", 1e9)
+    run_shards([partial(seen.append, 0), partial(seen.append, 1)])
+    assert len(seen) == 10
+
+
 def test_a_failed_lane_zero_waits_for_the_helpers_lane(two_threads):
     # Returning while the helper still ran would let it write into arrays
     # the caller is about to reuse or roll back (a Ctrl-C in fit).
