@@ -15,13 +15,13 @@ Shards run on helper threads, plain Python threads rather than Numba's
 threading layer (GNU OpenMP aborts a process forked after using it, and
 Numba's fallback ``workqueue`` layer aborts when two threads launch kernels
 at once, as joblib's threading backend does).  A helper waits for its next
-lane spinning without the GIL (``_Helper``), because waking a sleeping
-thread costs more on these VMs than a small kernel's whole shard.  The number of threads is
-``numba.config.NUMBA_NUM_THREADS``: all cores by default, the share joblib
-gives a worker process (it sets ``NUMBA_NUM_THREADS`` there), or what the
-user sets in that environment variable.  Results never depend on it: the
-shards are fixed by the batch, and the thread count only decides how many
-run at once.
+lane spinning without the GIL (``_Helper``): waking a sleeping thread cost
+more on 2-core VMs than a small kernel's whole shard.  The number of
+threads is ``numba.config.NUMBA_NUM_THREADS``: all cores by default, the
+share joblib gives a worker process (it sets ``NUMBA_NUM_THREADS`` there),
+or what the user sets in that environment variable.  Results never depend
+on it: the shards are fixed by the batch, and the thread count only decides
+how many run at once.
 """
 
 import ctypes
@@ -47,7 +47,7 @@ _blas_lock = threading.Lock()
 _blas_users = 0
 _blas_saved = []
 _helpers = None
-_pool_lock = threading.Lock()
+_helpers_lock = threading.Lock()
 # Set while a thread runs a lane of run_chunks: its shards then run inline.
 _lane_state = threading.local()
 
@@ -304,7 +304,7 @@ class _Helper:
 def _get_helpers():
     """The helper threads, ``n_threads() - 1`` of them, started on first use."""
     global _helpers, _spin_polls, _settle_polls
-    with _pool_lock:
+    with _helpers_lock:
         if _helpers is None:
             rate = _polls_per_second()
             _spin_polls, _settle_polls = int(SPIN_S * rate), int(SETTLE_S * rate)
@@ -315,12 +315,12 @@ def _get_helpers():
         return _helpers
 
 
-def _forget_pool():
+def _forget_helpers():
     # A forked child inherits the helpers (and maybe held locks) but not
     # their threads.
-    global _helpers, _pool_lock
+    global _helpers, _helpers_lock
     _helpers = None
-    _pool_lock = threading.Lock()
+    _helpers_lock = threading.Lock()
 
 
 def _forget_blas_limit():
@@ -337,7 +337,7 @@ def _forget_blas_limit():
 
 
 def _after_fork_in_child():
-    _forget_pool()
+    _forget_helpers()
     _forget_blas_limit()
 
 
