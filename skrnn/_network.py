@@ -183,12 +183,13 @@ def _layer_backward(ws, key, cell, relu, dh, batch_sizes, shards, h, state, h0, 
 
 # GEMMs of at least this many flops run as two row blocks side by side; the
 # split depends on the shapes only, so results do not depend on the threads.
-# Below it the second core does not pay: a round trip through the pool costs
-# 60-90 us on these VMs (30 at best) and the two halves share memory
-# bandwidth (a 13 MFLOP dW_hh took 88 us alone, 229 us split).  A/B in one process, batch 32:
-# with the bound at 8e6 -> 5e7 an LSTM-32 step went 1.74 -> 1.46 ms, GRU-32
-# 1.76 -> 1.39, RNN-64 1.57 -> 1.19; hidden 64 was even either way; at
-# hidden 128 (dW_hh 210 MFLOP) the split still pays (8.5 vs 10.1 ms unsplit).
+# Below it the second core does not pay: the two halves share memory
+# bandwidth and caches, and with a thread pool each split cost a 60-90 us
+# round trip.  A/B in one process, batch 32, with that pool: the bound at
+# 8e6 -> 5e7 took an LSTM-32 step 1.74 -> 1.46 ms, GRU-32 1.76 -> 1.39,
+# RNN-64 1.57 -> 1.19; at hidden 128 (dW_hh 210 MFLOP) the split still pays
+# (8.5 vs 10.1 ms unsplit).  With the spinning helpers (a few us a hand-over)
+# a bound of 1e7 moved LSTM-32 and GRU-32 steps within the noise (0.95-1.02x).
 SPLIT_GEMM_FLOPS = 5e7
 # ... or that touch at least this many values (operands and output, ~2.4 MB
 # in float32).  The projections and [dW_ih | db_ih] of a few input features
