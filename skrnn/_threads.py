@@ -26,6 +26,7 @@ how many run at once.
 
 import ctypes
 import os
+import queue
 import threading
 import time
 from functools import partial
@@ -38,7 +39,7 @@ import numpy as np
 import scipy.linalg  # noqa: F401
 from threadpoolctl import ThreadpoolController
 
-from ._kernels._sync import publish, wait_for
+from ._kernels._sync import claim, post_next, unclaim, wait_for
 
 __all__ = ["single_threaded_blas", "run_shards", "run_chunks", "run_halves", "n_threads"]
 
@@ -169,8 +170,9 @@ SETTLE_S = 10e-6
 # for ``QUIET_S`` every wait then sleeps at once: 0.30-0.42 s and 0.33-0.46 s.
 LATE_S = 1e-3
 QUIET_S = 5.0
-# ``_Helper._flags`` slots, on separate cache lines.
-_POSTED, _IDLE = 0, 8
+# ``_Helper._flags`` slots: written by the poster, and by the helper on
+# another cache line.
+_POSTED, _OWNER, _IDLE = 0, 4, 8
 # Both durations in polls of ``wait_for``, measured when the helpers start.
 _spin_polls = _settle_polls = 0
 # ``time.perf_counter()`` before which waits do not spin (see ``LATE_S``).
@@ -195,106 +197,138 @@ class _Helper:
     Both sides wait spinning in a Numba ``nogil`` loop (``wait_for``), so a
     lane reaches the helper in a few us where ``ThreadPoolExecutor`` took
     50-60 us, and its end reaches the poster as fast; after ``SPIN_S`` of
-    spinning a waiting side sleeps on a condition instead.  The handovers
-    avoid the GIL's own hand-off, where a thread that finds the GIL taken
-    sleeps: the helper announces a lane's end only once it has let go of
-    the GIL (from inside its next ``wait_for``), and lets the poster's
-    Python run on for a moment before taking the GIL for a new lane.
+    spinning a waiting side sleeps instead.  The handovers avoid the GIL's
+    own hand-off, where a thread that finds the GIL taken sleeps: the helper
+    announces a lane's end only once it has let go of the GIL (from inside
+    its next ``wait_for``), and lets the poster's Python run on for a moment
+    before taking the GIL for a new lane.
+
+    The poster's side must survive a Ctrl-C wherever CPython delivers it
+    (the helper's never sees one: signals go to the main thread).  So the
+    claim on a helper and the count of lanes posted live in the flags, each
+    changed in one Numba call; a sleeping side waits on a
+    ``queue.SimpleQueue`` (C code, no lock to leave held), where a spare
+    wake-up only makes it look at its flag again; and a poster about to
+    sleep wakes the helper too, in case a Ctrl-C cut the wake-up that
+    should have followed its post.
     """
 
     def __init__(self, name):
         self._flags = np.zeros(16, dtype=np.int64)
-        self._cond = threading.Condition(threading.Lock())
-        self._sleepers = 0
-        # Lanes finished, as seen by a side that sleeps (set under _cond).
+        # Wake-ups for the helper (a lane posted) and for the poster (done).
+        self._helper_bell = queue.SimpleQueue()
+        self._poster_bell = queue.SimpleQueue()
+        self._helper_asleep = self._poster_asleep = False
+        # Lanes finished, for a poster that sleeps.
         self._done = 0
-        # Held by the thread using this helper, from ``post`` to ``join``.
-        self.busy = threading.Lock()
-        self._posted = 0
+        self._dead = False
         self._posted_at = 0.0
         self._task = None
         self._error = None
         self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
         self._thread.start()
 
-    def _wait(self, slot, value, asleep_done, announce=-1, announced=0, settle=0):
-        """Until ``flags[slot] >= value``: spin without the GIL for ``SPIN_S``, then sleep.
+    @property
+    def alive(self):
+        return not self._dead and self._thread.is_alive()
 
-        A sleeping side wakes when ``asleep_done()``, read under ``_cond``.
-        Returns whether the flag was seen spinning.
-        """
+    @property
+    def owner(self):
+        """Native id of the thread the helper is claimed by (0: free)."""
+        return int(self._flags[_OWNER])
+
+    def take(self, owner):
+        """Claim the helper for thread ``owner`` (its native id); whether it was free."""
+        return claim(self._flags, _OWNER, owner)
+
+    def give_back(self):
+        unclaim(self._flags, _OWNER)
+
+    def _spin(self, slot, value, announce=-1, announced=0, settle=0):
+        """Spin without the GIL for up to ``SPIN_S`` until ``flags[slot] >= value``; whether it got there."""
         polls = _spin_polls if time.perf_counter() >= _quiet_until else 0
-        if wait_for(self._flags, slot, value, polls, announce, announced, settle):
-            return True
-        with self._cond:
-            self._sleepers += 1
-            try:
-                while not asleep_done():
-                    self._cond.wait()
-            finally:
-                self._sleepers -= 1
-        return False
+        return wait_for(self._flags, slot, value, polls, announce, announced, settle)
 
     def _serve(self):
         global _quiet_until
         flags = self._flags
         seen = strikes = 0
-        while True:
-            spun = self._wait(_POSTED, seen + 1, lambda: flags[_POSTED] > seen,
-                              announce=_IDLE, announced=seen, settle=_settle_polls)
-            seen += 1
-            # Spinning, yet late: this thread was off its core.  Twice in a
-            # row, as one late start happens now and then with the cores
-            # free; a start after sleeping says nothing (3 ms after a long
-            # idle here).
-            if spun:
-                now = time.perf_counter()
-                late = now - self._posted_at > LATE_S + SETTLE_S
-                strikes = strikes + 1 if late else 0
-                if strikes >= 2:
-                    _quiet_until = now + QUIET_S
-                    strikes = 0
-            task = self._task
-            try:
-                task()
-            except BaseException as exc:  # re-raised in the poster's thread
-                self._error = exc
-            del task
-            # A poster spinning sees the lane's end when the next wait_for
-            # announces it; one asleep needs ``_done`` and a wake-up.
-            with self._cond:
+        try:
+            while True:
+                spun = self._spin(_POSTED, seen + 1, announce=_IDLE, announced=seen,
+                                  settle=_settle_polls)
+                if not spun:
+                    # The flag is read again after the helper says it sleeps:
+                    # under the GIL, a poster either sees it asleep (and rings)
+                    # or published before this look.
+                    self._helper_asleep = True
+                    while flags[_POSTED] <= seen:
+                        self._helper_bell.get()
+                    self._helper_asleep = False
+                seen += 1
+                # Spinning, yet late: this thread was off its core.  Twice in a
+                # row, as one late start happens now and then with the cores
+                # free; a start after sleeping says nothing (3 ms after a long
+                # idle here).
+                if spun:
+                    now = time.perf_counter()
+                    late = now - self._posted_at > LATE_S + SETTLE_S
+                    strikes = strikes + 1 if late else 0
+                    if strikes >= 2:
+                        _quiet_until = now + QUIET_S
+                        strikes = 0
+                task = self._task
+                try:
+                    task()
+                except BaseException as exc:  # re-raised in the poster's thread
+                    self._error = exc
+                del task
+                # A poster spinning sees the lane's end when the next wait_for
+                # announces it; one asleep needs ``_done`` and a wake-up.
                 self._done = seen
-                if self._sleepers:
-                    self._cond.notify_all()
+                if self._poster_asleep:
+                    self._poster_bell.put(None)
+        finally:
+            # Only a failure of this loop itself gets here: no poster may
+            # wait for this helper again.
+            self._dead = True
+            self._poster_bell.put(None)
 
     def post(self, task):
-        """Start ``task()`` on the helper (the caller holds ``busy``)."""
+        """Start ``task()`` on the helper (claimed by the caller)."""
         self._task = task
         self._error = None
-        self._posted += 1
         self._posted_at = time.perf_counter()
-        publish(self._flags, _POSTED, self._posted)
-        # The lock orders the flag before the look at ``_sleepers``; a helper
-        # about to sleep reads the flag again under it, so no wake-up is lost.
-        with self._cond:
-            if self._sleepers:
-                self._cond.notify_all()
+        post_next(self._flags, _POSTED)
+        if self._helper_asleep:
+            self._helper_bell.put(None)
 
     def join(self):
-        """Wait for the posted task to end, even through Ctrl-C; re-raise its exception.
+        """Wait until the helper has run every lane posted, even through Ctrl-C; re-raise its exception.
 
         Returning while the helper still ran would leave it writing into
-        arrays its caller is about to reuse or roll back.
+        arrays its caller is about to reuse or roll back.  Returns at once
+        if nothing was posted since the last join.
         """
-        posted = self._posted
+        posted = int(self._flags[_POSTED])
         interrupted = None
         while True:
             try:
-                self._wait(_IDLE, posted, lambda: self._done >= posted)
+                if not self._spin(_IDLE, posted):
+                    self._poster_asleep = True
+                    self._helper_bell.put(None)
+                    while self._done < posted and not self._dead:
+                        try:
+                            self._poster_bell.get(timeout=1.0)
+                        except queue.Empty:
+                            self._dead = self._dead or not self._thread.is_alive()
+                    self._poster_asleep = False
                 break
             except KeyboardInterrupt as exc:
                 interrupted = exc
         error, self._error, self._task = self._error, None, None
+        if self._dead and self._done < posted:
+            error = RuntimeError("an skrnn helper thread stopped while it ran a lane")
         if interrupted is not None:
             raise interrupted
         if error is not None:
@@ -304,15 +338,19 @@ class _Helper:
 def _get_helpers():
     """The helper threads, ``n_threads() - 1`` of them, started on first use."""
     global _helpers, _spin_polls, _settle_polls
+    helpers = _helpers
+    if helpers is not None and len(helpers) >= n_threads() - 1 and all(h.alive for h in helpers):
+        return helpers
     with _helpers_lock:
         if _helpers is None:
             rate = _polls_per_second()
             _spin_polls, _settle_polls = int(SPIN_S * rate), int(SETTLE_S * rate)
-            _helpers = []
+        helpers = [h for h in _helpers or () if h.alive]
         # NUMBA_NUM_THREADS can be raised at run time (numba.config).
-        while len(_helpers) < n_threads() - 1:
-            _helpers.append(_Helper(f"skrnn-{len(_helpers)}"))
-        return _helpers
+        while len(helpers) < n_threads() - 1:
+            helpers.append(_Helper(f"skrnn-{len(helpers)}"))
+        _helpers = helpers
+        return helpers
 
 
 def _forget_helpers():
@@ -409,29 +447,59 @@ def _run_lanes(lane, lanes):
     """``lane(i)`` for ``i`` in ``range(lanes)``: 0 here, the others on free helpers.
 
     A lane finding no free helper (another thread's fit has them) runs here
-    after lane 0: results do not depend on where a lane runs.
+    after lane 0: results do not depend on where a lane runs.  A Ctrl-C may
+    fall anywhere: every helper claimed under this thread's name is joined
+    and given back before anything leaves, and one left claimed by a cut
+    clean-up is finished at this thread's next call.
     """
+    me = threading.get_native_id()
+    helpers = _get_helpers()
+    _finish([h for h in helpers if h.owner == me])
     taken = []
-    for helper in _get_helpers():
-        if len(taken) == lanes - 1:
-            break
-        if helper.busy.acquire(blocking=False):
-            taken.append(helper)
-    posted = []
     try:
-        for first, helper in zip(range(1, lanes), taken):
+        for helper in helpers:
+            if len(taken) == lanes - 1:
+                break
+            if helper.take(me):
+                taken.append(helper)
+        for first, helper in enumerate(taken, start=1):
             helper.post(partial(lane, first))
-            posted.append(helper)
         lane(0)
-        for first in range(1 + len(posted), lanes):
+        for first in range(1 + len(taken), lanes):
             lane(first)
     finally:
-        try:
-            for helper in posted:
-                helper.join()
-        finally:
-            for helper in taken:
-                helper.busy.release()
+        # Inline, not a function: CPython looks for signals on entering a
+        # function, which would leave a Ctrl-C there outside this try.  A
+        # helper given back is no longer ``me``'s, so a retry does the rest.
+        interrupted = None
+        while True:
+            try:
+                _finish([h for h in helpers if h.owner == me])
+            except KeyboardInterrupt as exc:
+                interrupted = exc
+                continue
+            break
+        if interrupted is not None:
+            raise interrupted
+
+
+def _finish(helpers):
+    """Join every helper of ``helpers``, then give them back; raise the first exception."""
+    error = interrupted = None
+    for helper in helpers:
+        while True:
+            try:
+                helper.join()  # returns at once once joined: retried freely
+            except KeyboardInterrupt as exc:
+                interrupted = exc
+                continue
+            except BaseException as exc:
+                error = error or exc
+            break
+    for helper in helpers:
+        helper.give_back()
+    if interrupted is not None or error is not None:
+        raise interrupted or error
 
 
 # Elementwise updates of vectors at least this long run as two halves side by

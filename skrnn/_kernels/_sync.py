@@ -8,12 +8,10 @@ that LLVM neither hoists the load out of the spin loop nor reorders the
 lane's writes past the flag that publishes them.
 """
 
-import ctypes
 import sys
 
 import numba
 import numpy as np
-from llvmlite import binding as llvm
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
@@ -52,25 +50,26 @@ def _store_release(typingctx, flags, index, value):
     return types.void(flags, index, types.int64), codegen
 
 
-def _register_yield():
-    """Make the OS call that hands the core to another runnable thread known to LLVM.
-
-    Registered under a name of our own, from ctypes' lookup: ``sched_yield``
-    (Linux, macOS) or ``SwitchToThread`` (Windows).  Returns that name, or
-    None where neither is found (the spin then never yields).
-    """
-    try:
-        if sys.platform == "win32":
-            function = ctypes.windll.kernel32.SwitchToThread
-        else:
-            function = ctypes.CDLL(None).sched_yield
-    except (AttributeError, OSError):
+@intrinsic
+def _compare_exchange(typingctx, flags, index, expected, value):
+    """``flags[index] = value`` if it holds ``expected``, atomically; whether it did."""
+    if not (isinstance(flags, types.Array) and flags.dtype == types.int64):
         return None
-    llvm.add_symbol("skrnn_yield_cpu", ctypes.cast(function, ctypes.c_void_p).value)
-    return "skrnn_yield_cpu"
+
+    def codegen(context, builder, signature, args):
+        ptr = _item_pointer(context, builder, signature.args[0], args[0], args[1])
+        pair = builder.cmpxchg(ptr, args[2], args[3], "acq_rel", "acquire")
+        return builder.extract_value(pair, 1)
+
+    return types.boolean(flags, index, types.int64, types.int64), codegen
 
 
-_YIELD_SYMBOL = _register_yield()
+# The C call that hands the core to another runnable thread, if any, which
+# LLVM resolves in the process (libc's, on Linux and macOS).  Named in the
+# compiled code, so a cached kernel never depends on what a process
+# registered.  None on Windows, where the spin then never yields (the
+# helpers still stop spinning where the cores are oversubscribed).
+_YIELD_SYMBOL = None if sys.platform == "win32" else "sched_yield"
 
 
 @intrinsic
@@ -124,6 +123,28 @@ def wait_for(flags, slot, value, max_polls, announce_slot, announce_value, settl
 
 
 @numba.njit(cache=True)
-def publish(flags, index, value):
-    """``flags[index] = value``, after every write this thread made before it."""
-    _store_release(flags, index, numba.int64(value))
+def post_next(flags, slot):
+    """``flags[slot] += 1`` after every write this thread made before it; returns the new value.
+
+    One call, so a Ctrl-C cannot fall between the count and the store.  The
+    slot has a single writer (the thread holding the helper).
+    """
+    value = _load_acquire(flags, slot) + 1
+    _store_release(flags, slot, value)
+    return value
+
+
+@numba.njit(cache=True)
+def claim(flags, slot, owner):
+    """Set ``flags[slot]`` from 0 to ``owner`` (non-zero) atomically; whether this call did.
+
+    Taking the claim and recording who holds it are one step: a Ctrl-C
+    right after it still finds the claim under the owner's name.
+    """
+    return _compare_exchange(flags, slot, numba.int64(0), numba.int64(owner))
+
+
+@numba.njit(cache=True)
+def unclaim(flags, slot):
+    """Give up the claim in ``flags[slot]``."""
+    _store_release(flags, slot, numba.int64(0))
