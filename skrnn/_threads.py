@@ -163,13 +163,16 @@ SETTLE_S = 10e-6
 # A spinning helper that takes longer than this to start a lane, twice in a
 # row, was off its core: more threads want the cores than there are (two
 # processes fitting at once, or one beside a busy process).  Spinning then
-# takes cores from threads with work, even yielding them (``wait_for``):
-# beside a busy process, an LSTM-64 fit on 2 cores took 0.42-0.60 s with
-# spinning threads, 0.38-0.40 s with the old sleeping pool; two such fits at
-# once 0.33-0.50 s against 0.35-0.37 (1.0 s spinning without yields).  So
-# for ``QUIET_S`` every wait then sleeps at once: 0.30-0.42 s and 0.33-0.46 s.
+# takes cores from threads with work, even yielding them (``wait_for``), so
+# for ``QUIET_S`` every wait sleeps at once; the next spin tests the cores
+# again.  An LSTM-64 fit on 2 cores beside a busy process took 0.28-0.30 s
+# (the old sleeping pool 0.30-0.36 s, spinning throughout 0.42-0.60 s); two
+# such fits at once 0.28-0.30 s each (pool 0.35-0.37 s; 1.0 s spinning
+# without yields).  torch's OpenMP threads spinning after a torch call set
+# it off too, in benchmarks that take turns with torch.
 LATE_S = 1e-3
-QUIET_S = 5.0
+LATE_STRIKES = 2
+QUIET_S = 1.0
 # ``_Helper._flags`` slots: written by the poster, and by the helper on
 # another cache line.
 _POSTED, _OWNER, _IDLE = 0, 4, 8
@@ -274,7 +277,7 @@ class _Helper:
                     now = time.perf_counter()
                     late = now - self._posted_at > LATE_S + SETTLE_S
                     strikes = strikes + 1 if late else 0
-                    if strikes >= 2:
+                    if strikes >= LATE_STRIKES:
                         _quiet_until = now + QUIET_S
                         strikes = 0
                 task = self._task
