@@ -236,6 +236,11 @@ class _Helper:
         return not self._dead and self._thread.is_alive()
 
     @property
+    def idle(self):
+        """Whether the helper has finished every lane posted to it (or died)."""
+        return self._dead or self._done >= int(self._flags[_POSTED])
+
+    @property
     def owner(self):
         """Native id of the thread the helper is claimed by (0: free)."""
         return int(self._flags[_OWNER])
@@ -307,7 +312,7 @@ class _Helper:
             self._helper_bell.put(None)
 
     def join(self):
-        """Wait until the helper has run every lane posted, even through Ctrl-C; re-raise its exception.
+        """Wait until the helper has run every lane posted, even through interrupts; re-raise its exception.
 
         Returning while the helper still ran would leave it writing into
         arrays its caller is about to reuse or roll back.  Returns at once
@@ -327,8 +332,8 @@ class _Helper:
                             self._dead = self._dead or not self._thread.is_alive()
                     self._poster_asleep = False
                 break
-            except KeyboardInterrupt as exc:
-                interrupted = exc
+            except BaseException as exc:  # Ctrl-C, a signal handler's exception, ...
+                interrupted = interrupted or exc
         error, self._error, self._task = self._error, None, None
         if self._dead and self._done < posted:
             error = RuntimeError("an skrnn helper thread stopped while it ran a lane")
@@ -474,35 +479,38 @@ def _run_lanes(lane, lanes):
         # Inline, not a function: CPython looks for signals on entering a
         # function, which would leave a Ctrl-C there outside this try.  A
         # helper given back is no longer ``me``'s, so a retry does the rest.
-        interrupted = None
+        raised = None
         while True:
             try:
                 _finish([h for h in helpers if h.owner == me])
-            except KeyboardInterrupt as exc:
-                interrupted = exc
-                continue
+            except BaseException as exc:
+                raised = raised or exc
+                if any(h.owner == me for h in helpers):
+                    continue
             break
-        if interrupted is not None:
-            raise interrupted
+        if raised is not None:
+            raise raised
 
 
 def _finish(helpers):
-    """Join every helper of ``helpers``, then give them back; raise the first exception."""
-    error = interrupted = None
+    """Join every helper of ``helpers``, then give them back; raise the first exception.
+
+    Any exception, not only a Ctrl-C (a signal handler's, say), may land
+    around a join: a helper is given back only once it is idle.
+    """
+    error = None
     for helper in helpers:
         while True:
             try:
                 helper.join()  # returns at once once joined: retried freely
-            except KeyboardInterrupt as exc:
-                interrupted = exc
-                continue
             except BaseException as exc:
                 error = error or exc
-            break
+            if helper.idle:
+                break
     for helper in helpers:
         helper.give_back()
-    if interrupted is not None or error is not None:
-        raise interrupted or error
+    if error is not None:
+        raise error
 
 
 # Elementwise updates of vectors at least this long run as two halves side by
