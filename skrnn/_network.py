@@ -7,7 +7,6 @@ the time loop), the kernels only carry the recurrence.
 
 import math
 import threading
-
 from functools import partial
 
 import numpy as np

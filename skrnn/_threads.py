@@ -336,7 +336,10 @@ class _Helper:
                 interrupted = interrupted or exc
         error, self._error, self._task = self._error, None, None
         if self._dead and self._done < posted:
-            error = RuntimeError("an skrnn helper thread stopped while it ran a lane")
+            error = RuntimeError(
+                "an skrnn helper thread stopped before finishing its part of this call, "
+                "so the call did not complete; the next call starts a new helper"
+            )
         if interrupted is not None:
             raise interrupted
         if error is not None:
@@ -425,8 +428,8 @@ def run_chunks(task, n_chunks):
     For work that comes in many independent chunks (prediction).  With at
     least two chunks per thread, each of the lanes takes every ``lanes``-th
     chunk and runs it whole, its shards and GEMM halves included, in the
-    lane's own thread: no pool round trip and no wait for the slower half
-    inside a chunk.  With fewer, a lane could sit idle behind the other's
+    lane's own thread: no hand-over per chunk and no wait for the slower
+    half inside a chunk.  With fewer, a lane could sit idle behind the other's
     last chunk, so the chunks run one after another in the caller's thread,
     each spread over the threads by its shards as usual.  ``lane`` (0 for
     the caller's thread) lets the task keep one workspace per thread.

@@ -96,7 +96,7 @@ def predict_outputs(network, theta, seqs, idx=None, params=None):
             logits = _streamed_forward(net, theta, batch, PREDICT_CHUNK_STEPS, params)
         else:
             logits, _ = net.forward(theta, batch, final_states=False, params=params)
-        if lane:  # this pool thread's workspace; lane 0's belongs to the caller
+        if lane:  # this lane's thread's workspace; lane 0's belongs to the caller
             thread_workspace().trim(PREDICT_WORKSPACE_BYTES)
         # Rows of the chunk's sequences in sorted order (``order`` counts
         # from the chunk's first sequence).

@@ -67,6 +67,20 @@ def test_run_shards_runs_each_shard_once_and_reraises(n_shards):
         run_shards([partial(fail, k) for k in range(n_shards)])
 
 
+@pytest.fixture(autouse=True)
+def no_hang():
+    """End the run with every thread's traceback if a test here hangs.
+
+    A lost wake-up or a lane never joined shows up as a hang, which would
+    otherwise hold CI until its time limit.
+    """
+    import faulthandler
+
+    faulthandler.dump_traceback_later(300, exit=True)
+    yield
+    faulthandler.cancel_dump_traceback_later()
+
+
 @pytest.fixture
 def two_threads(monkeypatch):
     """``n_threads() == 2`` whatever the machine: one helper takes lane 1."""
@@ -248,7 +262,7 @@ def test_a_helper_that_dies_gives_an_error_and_is_replaced(two_threads):
 
     first = _threads._get_helpers()[0]
     two_threads.setattr(_threads._Helper, "_spin", dying_spin)
-    with pytest.raises(RuntimeError, match="helper thread stopped"):
+    with pytest.raises(RuntimeError, match="helper thread stopped before finishing"):
         for _ in range(3):  # the helper may be inside the real spin when patched
             run_shards([lambda: None] * 2)
     for thread in dying:  # its exception is reported within this test
