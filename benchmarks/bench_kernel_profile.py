@@ -3,7 +3,7 @@
 For each cell and hidden size (batch 32, T 50, float32, one thread as in ``fit``),
 times the forward kernel, the backward kernel and the ``dW_hh`` GEMM, and
 turns each into GFLOP/s of its matrix products (the recurrent products
-``h_prev @ W_hh.T`` and ``dpre @ W_hh`` per step, ``dpre.T @ h_prev`` once).
+``h_prev @ W_hh.T`` and ``dpre @ W_hh`` per step, ``h_prev.T @ dpre`` once).
 The reference is a large square SGEMM on one thread (OpenBLAS, the library
 the kernels call): how fast this core multiplies at best.  A kernel near
 that speed is at the FLOP limit; the per-step products are small GEMMs
@@ -46,7 +46,7 @@ def kernels(cell, hidden, batch, steps, rng):
     n = batch * steps
     f32 = np.float32
     xproj = rng.normal(size=(n, g)).astype(f32)
-    w_hh = (rng.normal(size=(g, hidden)) / np.sqrt(hidden)).astype(f32)
+    w_hh_t = (rng.normal(size=(hidden, g)) / np.sqrt(hidden)).astype(f32)  # W_hh.T, as stored
     b_hh = np.zeros(g, f32)
     h0 = np.zeros((batch, hidden), f32)
     sizes = np.full(steps, batch, dtype=np.int64)
@@ -55,19 +55,20 @@ def kernels(cell, hidden, batch, steps, rng):
     gates = np.empty_like(xproj)
     dh = rng.normal(size=(n, hidden)).astype(f32)
     dx, dhp = np.empty_like(xproj), np.empty_like(xproj)
-    nb = recurrent_blocks([0, batch], 0, w_hh)  # the column blocks fit would use
+    nb = recurrent_blocks([0, batch], 0, w_hh_t)  # the column blocks fit would use
     if cell == "rnn":
-        fwd = lambda: rnn_forward(xproj, sizes, 0, batch, nb, w_hh, b_hh, h0, False, False, h)
-        bwd = lambda: rnn_backward(dh, sizes, 0, batch, nb, h, w_hh, False, False, dx)
+        fwd = lambda: rnn_forward(xproj, sizes, 0, batch, nb, w_hh_t, b_hh, h0, False, False, h)
+        bwd = lambda: rnn_backward(dh, sizes, 0, batch, nb, h, w_hh_t, False, False, dx)
     elif cell == "lstm":
-        fwd = lambda: lstm_forward(xproj, sizes, 0, batch, nb, w_hh, b_hh, h0, h0, False, h, c,
+        fwd = lambda: lstm_forward(xproj, sizes, 0, batch, nb, w_hh_t, b_hh, h0, h0, False, h, c,
                                    gates)
-        bwd = lambda: lstm_backward(dh, sizes, 0, batch, nb, h, c, gates, h0, w_hh, False, dx)
+        bwd = lambda: lstm_backward(dh, sizes, 0, batch, nb, h, c, gates, h0, w_hh_t, False, dx)
     else:
-        fwd = lambda: gru_forward(xproj, sizes, 0, batch, nb, w_hh, b_hh, h0, False, h, gates, hn)
-        bwd = lambda: gru_backward(dh, sizes, 0, batch, nb, h, gates, hn, h0, w_hh, False, dx, dhp)
-    dw = np.empty((g, hidden), f32)
-    gemm = lambda: np.matmul(dx.T, h, out=dw)
+        fwd = lambda: gru_forward(xproj, sizes, 0, batch, nb, w_hh_t, b_hh, h0, False, h, gates, hn)
+        bwd = lambda: gru_backward(dh, sizes, 0, batch, nb, h, gates, hn, h0, w_hh_t, False, dx,
+                                   dhp)
+    dw = np.empty((hidden, g), f32)  # dW_hh.T, as the gradient is stored
+    gemm = lambda: np.matmul(h.T, dx, out=dw)
     flops = 2.0 * n * g * hidden  # one pass of products over every row
     return fwd, bwd, gemm, flops
 

@@ -111,20 +111,20 @@ SMALL_PRODUCT = 100**3
 MAX_COLUMN_BLOCKS = 16
 
 
-def recurrent_blocks(shards, k, w_hh):
+def recurrent_blocks(shards, k, w_hh_t):
     """Column blocks of the per-step products (``h @ W_hh.T``, ``dpre @ W_hh``) of shard ``k``.
 
     1 to ``MAX_COLUMN_BLOCKS``, or 0 for a product too large for them (whole,
     transposed).  Depends on the shapes only, never on the number of threads.
     """
-    work = int(shards[k + 1] - shards[k]) * w_hh.shape[0] * w_hh.shape[1]
+    work = int(shards[k + 1] - shards[k]) * w_hh_t.shape[0] * w_hh_t.shape[1]
     blocks = 1
     while work > blocks * SMALL_PRODUCT:
         blocks *= 2
     return blocks if blocks <= MAX_COLUMN_BLOCKS else 0
 
 
-def _run_sharded(kernel, lead, shards, w_hh, rest):
+def _run_sharded(kernel, lead, shards, w_hh_t, rest):
     """``kernel(*lead, lo, hi, n_blocks, *rest)`` for every shard, side by side.
 
     Each shard's call is bound here, on the caller's thread: a thread that
@@ -132,15 +132,15 @@ def _run_sharded(kernel, lead, shards, w_hh, rest):
     the few us of Numba's dispatch (``run_shards``).
     """
     run_shards([
-        partial(kernel, *lead, shards[k], shards[k + 1], recurrent_blocks(shards, k, w_hh), *rest)
+        partial(kernel, *lead, shards[k], shards[k + 1], recurrent_blocks(shards, k, w_hh_t), *rest)
         for k in range(len(shards) - 1)
     ])
 
 
-def _layer_forward(ws, key, cell, relu, xproj, batch_sizes, shards, w_hh, b_hh, h0, c0,
+def _layer_forward(ws, key, cell, relu, xproj, batch_sizes, shards, w_hh_t, b_hh, h0, c0,
                    reverse):
     n_rows = xproj.shape[0]
-    hidden = w_hh.shape[1]
+    hidden = w_hh_t.shape[0]
     h = ws.empty(key + "h", (n_rows, hidden), xproj.dtype)
     if cell == "rnn":
         state = ()
@@ -155,28 +155,28 @@ def _layer_forward(ws, key, cell, relu, xproj, batch_sizes, shards, w_hh, b_hh, 
         hn = ws.empty(key + "hn", h.shape, h.dtype)
         state = (gates, hn)
         kernel, rest = gru_forward, (h0, reverse, h, gates, hn)
-    _run_sharded(kernel, (xproj, batch_sizes), shards, w_hh, (w_hh, b_hh) + rest)
+    _run_sharded(kernel, (xproj, batch_sizes), shards, w_hh_t, (w_hh_t, b_hh) + rest)
     return h, state
 
 
-def _layer_backward(ws, key, cell, relu, dh, batch_sizes, shards, h, state, h0, c0, w_hh,
+def _layer_backward(ws, key, cell, relu, dh, batch_sizes, shards, h, state, h0, c0, w_hh_t,
                     reverse):
     """Return (dxproj, dhproj): gradients w.r.t. input- and state-side pre-activations.
 
     Gradients stop at the initial states ``h0``/``c0`` (truncated BPTT).
     """
-    dxproj = ws.empty(key + "dxproj", (dh.shape[0], w_hh.shape[0]), dh.dtype)
+    dxproj = ws.empty(key + "dxproj", (dh.shape[0], w_hh_t.shape[1]), dh.dtype)
     dhproj = dxproj
     if cell == "rnn":
-        kernel, rest = rnn_backward, (h, w_hh, reverse, relu, dxproj)
+        kernel, rest = rnn_backward, (h, w_hh_t, reverse, relu, dxproj)
     elif cell == "lstm":
         c, gates = state
-        kernel, rest = lstm_backward, (h, c, gates, c0, w_hh, reverse, dxproj)
+        kernel, rest = lstm_backward, (h, c, gates, c0, w_hh_t, reverse, dxproj)
     else:
         gates, hn = state
         dhproj = ws.empty(key + "dhproj", dxproj.shape, dxproj.dtype)
-        kernel, rest = gru_backward, (h, gates, hn, h0, w_hh, reverse, dxproj, dhproj)
-    _run_sharded(kernel, (dh, batch_sizes), shards, w_hh, rest)
+        kernel, rest = gru_backward, (h, gates, hn, h0, w_hh_t, reverse, dxproj, dhproj)
+    _run_sharded(kernel, (dh, batch_sizes), shards, w_hh_t, rest)
     return dxproj, dhproj
 
 
@@ -252,13 +252,16 @@ def _with_ones(ws, key, inp, lead=0):
 
 
 def _one_weight_gradient_gemm(arch):
-    """Whether ``[dW_hh | dW_ih | db_ih]`` comes from one GEMM over ``[h_prev | inp | 1]``.
+    """Whether ``[dW_hh | dW_ih | db_ih].T`` comes from one GEMM, ``[h_prev | inp | 1].T @ dxproj``.
 
-    When the input bias rides in the GEMMs (``_bias_rides_in_gemm``).  Only
-    for the LSTM: GRU's ``dW_hh`` multiplies another gradient (``dhproj``),
-    and for the simple RNN, whose gates are only ``hidden`` wide, OpenBLAS
-    ran the merged GEMM slower than the two (hidden 32 and 64: 67 against 55
-    us, 203 against 170; one thread, 1,600 rows, 8 features).  For the LSTM
+    It is written straight into the gradient's ``hh_ih_bias_T`` stack
+    (``_params.Layout``).  When the input bias rides in the GEMMs
+    (``_bias_rides_in_gemm``).  Only for the LSTM: GRU's ``dW_hh`` multiplies
+    another gradient (``dhproj``), and for the simple RNN, whose gates are
+    only ``hidden`` wide, the merged GEMM gained nothing (one thread, 1,600
+    rows, 8 features: 68 against 66 us at hidden 32, 189 against 186 at 64;
+    in the earlier orientation, ``dxproj.T @ [h_prev | inp | 1]``, it was
+    slower: 67 against 55 us, 203 against 170).  For the LSTM
     the narrow ``[dW_ih | db_ih]`` GEMM over ``4 * hidden`` rows is the slow
     one (93 us of 245 at hidden 32, 1,600 rows) and the merged GEMM costs
     little more than ``dW_hh`` alone: 223 against 245 us at hidden 32, 699
@@ -439,10 +442,9 @@ class Network:
                 if gathers:
                     gather_rows(p[key + "weight_ih_T"], x, p[key + "bias_ih"], xproj)
                 elif inp_ones is not None:
-                    w_b = np.concatenate([p[key + "weight_ih"], p[key + "bias_ih"][:, None]], axis=1)
-                    _matmul(inp_ones, w_b.T, xproj)
+                    _matmul(inp_ones, p[key + "ih_bias_T"], xproj)
                 else:
-                    _matmul(inp, p[key + "weight_ih"].T, xproj, bias=p[key + "bias_ih"])
+                    _matmul(inp, p[key + "weight_ih_T"], xproj, bias=p[key + "bias_ih"])
                 h0, c0 = init[layer][d]
                 h, state = _layer_forward(
                     ws,
@@ -452,7 +454,7 @@ class Network:
                     xproj,
                     batch_sizes,
                     shards(arch.n_gates * hidden**2),
-                    p[key + "weight_hh"],
+                    p[key + "weight_hh_T"],
                     p[key + "bias_hh"],
                     h0,
                     c0,
@@ -605,7 +607,7 @@ class Network:
                     states[d],
                     h0,
                     c0,
-                    p[key + "weight_hh"],
+                    p[key + "weight_hh_T"],
                     reverse,
                 )
                 # The forward left ``lead`` columns for h_prev in front of
@@ -616,20 +618,16 @@ class Network:
                 else:
                     h_prev = self._ws.empty(key + "h_prev", outs[d].shape, outs[d].dtype)
                     previous_states(outs[d], h0, batch.batch_sizes, reverse, h_prev)
-                    _matmul(dhproj.T, h_prev, g[key + "weight_hh"])
+                    _matmul(h_prev.T, dhproj, g[key + "weight_hh_T"])
                 if layer == 0 and arch.gathers_weight_ih:
                     scatter_add_rows(dxproj, batch.x, g[key + "weight_ih_T"])
                 elif wide is not None:
-                    # [dW_hh | dW_ih | db_ih] (or [dW_ih | db_ih]) in one pass over dxproj.
-                    g_wide = self._ws.empty(key + "g_wide", (dxproj.shape[1], wide.shape[1]),
-                                            dxproj.dtype)
-                    _matmul(dxproj.T, wide, g_wide)
-                    if lead:
-                        g[key + "weight_hh"][...] = g_wide[:, :lead]
-                    g[key + "weight_ih"][...] = g_wide[:, lead:-1]
-                    g[key + "bias_ih"][...] = g_wide[:, -1]
+                    # [dW_hh | dW_ih | db_ih].T (or [dW_ih | db_ih].T) in one
+                    # pass over dxproj, straight into the stored layout.
+                    stack = key + ("hh_ih_bias_T" if lead else "ih_bias_T")
+                    _matmul(wide.T, dxproj, g[stack])
                 else:
-                    _matmul(dxproj.T, inp, g[key + "weight_ih"])
+                    _matmul(inp.T, dxproj, g[key + "weight_ih_T"])
                 if wide is None:
                     g[key + "bias_ih"][...] = dxproj.sum(axis=0)
                 # rnn and lstm: the two biases get the same gradient; one
@@ -640,7 +638,7 @@ class Network:
                 if needs_dinp:
                     # The first direction writes dinp, the second adds to it: no
                     # zeroing pass, and no temporary for a product added to zeros.
-                    _matmul(dxproj, p[key + "weight_ih"], dinp, accumulate=d > 0)
+                    _matmul(dxproj, p[key + "weight_ih_T"].T, dinp, accumulate=d > 0)
             if layer > 0:
                 below = arch.hidden_sizes[layer - 1]
                 dh = [

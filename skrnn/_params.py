@@ -65,9 +65,10 @@ class Architecture:
     def gathers_weight_ih(self):
         """Layer 0 reads one-hot tokens straight through ``weight_ih``.
 
-        Its ``weight_ih`` is then stored transposed, ``(vocab, G*H)``, so the
-        column a token selects is one contiguous row (a gather), and its
-        gradient a scatter-add into the rows of the touched tokens.
+        Its ``weight_ih`` is stored transposed, ``(vocab, G*H)``, as every
+        layer's is: the column a token selects is one contiguous row (a
+        gather), and its gradient a scatter-add into the rows of the touched
+        tokens.
         """
         return self.tokens and self.embedding_dim is None
 
@@ -85,7 +86,22 @@ class _Entry:
 
 
 class Layout:
-    """Names, shapes and offsets of every parameter inside ``theta``."""
+    """Names, shapes and offsets of every parameter inside ``theta``.
+
+    The recurrent weight matrices are stored transposed, as ``weight_hh_T``
+    (H, G*H) and ``weight_ih_T`` (input, G*H), and each direction's
+    ``weight_hh_T``, ``weight_ih_T`` and ``bias_ih`` follow one another, so
+    that two stacks of them are views as well (``unpack``):
+
+    * ``ih_bias_T`` = ``[W_ih | b_ih].T``, the operand of the input
+      projection ``[inp | 1] @ ih_bias_T``;
+    * ``hh_ih_bias_T`` = ``[W_hh | W_ih | b_ih].T``, which the LSTM's weight
+      gradients fill with one GEMM (``_network._one_weight_gradient_gemm``).
+
+    ``W_hh.T`` is also what the forward kernels multiply by.  Stored this
+    way, none of these operands is copied or concatenated per call (a
+    one-sequence predict spent ~10 us of ~110 doing so at hidden 64).
+    """
 
     def __init__(self, arch):
         self.arch = arch
@@ -98,6 +114,8 @@ class Layout:
             entries.append(entry)
             offset += entry.size
 
+        # (name, first entry, shape) of the stacks unpack also returns.
+        stacks = []
         if arch.tokens and arch.embedding_dim is not None:
             add("embedding", (arch.n_inputs, arch.embedding_dim), True)
         for layer, hidden in enumerate(arch.hidden_sizes):
@@ -105,23 +123,30 @@ class Layout:
             n_in = arch.layer_input_size(layer)
             for d in range(arch.n_directions):
                 key = f"{layer}.{d}."
-                if layer == 0 and arch.gathers_weight_ih:
-                    add(key + "weight_ih_T", (n_in, gh), True)
-                else:
-                    add(key + "weight_ih", (gh, n_in), True)
-                add(key + "weight_hh", (gh, hidden), True)
+                add(key + "weight_hh_T", (hidden, gh), True)
+                stacks.append((key + "hh_ih_bias_T", entries[-1].offset,
+                               (hidden + n_in + 1, gh)))
+                add(key + "weight_ih_T", (n_in, gh), True)
+                stacks.append((key + "ih_bias_T", entries[-1].offset, (n_in + 1, gh)))
                 add(key + "bias_ih", (gh,), False)
                 add(key + "bias_hh", (gh,), False)
         add("coef", (arch.n_outputs, arch.n_head_inputs), True)
         add("intercept", (arch.n_outputs,), False)
         self.entries = entries
         self.size = offset
+        self._views = [(e.name, e.offset, e.size, e.shape) for e in entries] + [
+            (name, start, math.prod(shape), shape) for name, start, shape in stacks
+        ]
 
     def unpack(self, theta):
-        """Dict of name -> C-contiguous view into ``theta`` (writes go through)."""
+        """Dict of name -> C-contiguous view into ``theta`` (writes go through).
+
+        Every entry, and the stacks ``ih_bias_T`` and ``hh_ih_bias_T`` of each
+        direction (see the class docstring).
+        """
         return {
-            e.name: theta[e.offset : e.offset + e.size].reshape(e.shape)
-            for e in self.entries
+            name: theta[start : start + size].reshape(shape)
+            for name, start, size, shape in self._views
         }
 
     @property
@@ -135,27 +160,35 @@ class Layout:
         Recurrent weights and biases ~ U(-1/sqrt(H), 1/sqrt(H)) (nn.RNN/LSTM/GRU;
         plus 1 on the LSTM forget gate's ``bias_ih``),
         the output layer ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (nn.Linear) and the
-        embedding ~ N(0, 1) (nn.Embedding).
+        embedding ~ N(0, 1) (nn.Embedding).  Each array is drawn in PyTorch's
+        layout, in PyTorch's order (``weight_ih`` before ``weight_hh``).
         """
         theta = np.empty(self.size, dtype=dtype)
+        p = self.unpack(theta)
         arch = self.arch
-        for e in self.entries:
-            view = theta[e.offset : e.offset + e.size]
-            if e.name == "embedding":
-                view[:] = rng.standard_normal(e.size)
-            elif e.name in ("coef", "intercept"):
+        order = ["embedding"] if "embedding" in p else []
+        for layer in range(arch.n_layers):
+            for d in range(arch.n_directions):
+                key = f"{layer}.{d}."
+                order += [key + "weight_ih_T", key + "weight_hh_T", key + "bias_ih", key + "bias_hh"]
+        order += ["coef", "intercept"]
+        for name in order:
+            target = p[name].T if name.endswith("_T") else p[name]
+            if name == "embedding":
+                target[...] = rng.standard_normal(target.shape)
+            elif name in ("coef", "intercept"):
                 bound = 1.0 / np.sqrt(arch.n_head_inputs)
-                view[:] = rng.uniform(-bound, bound, e.size)
+                target[...] = rng.uniform(-bound, bound, target.shape)
             else:
-                hidden = arch.hidden_sizes[int(e.name.split(".")[0])]
+                hidden = arch.hidden_sizes[int(name.split(".")[0])]
                 bound = 1.0 / np.sqrt(hidden)
-                view[:] = rng.uniform(-bound, bound, e.size)
-                if arch.cell == "lstm" and e.name.endswith("bias_ih"):
+                target[...] = rng.uniform(-bound, bound, target.shape)
+                if arch.cell == "lstm" and name.endswith("bias_ih"):
                     # Forget gate starts open (bias 1, as Keras' unit_forget_bias
                     # and Jozefowicz et al. 2015): with torch's symmetric init the
                     # cell forgets half its state per step and long-range
                     # gradients vanish before training can open the gate.
-                    view[hidden : 2 * hidden] += 1.0
+                    target[hidden : 2 * hidden] += 1.0
         return theta
 
     # -- public attributes <-> theta ----------------------------------------
@@ -168,11 +201,10 @@ class Layout:
             directions = []
             for d in range(arch.n_directions):
                 key = f"{layer}.{d}."
-                w_ih = p[key + "weight_ih_T"].T if key + "weight_ih_T" in p else p[key + "weight_ih"]
                 directions.append(
                     {
-                        "weight_ih": w_ih,
-                        "weight_hh": p[key + "weight_hh"],
+                        "weight_ih": p[key + "weight_ih_T"].T,
+                        "weight_hh": p[key + "weight_hh_T"].T,
                         "bias_ih": p[key + "bias_ih"],
                         "bias_hh": p[key + "bias_hh"],
                     }
@@ -215,7 +247,6 @@ class Layout:
                 )
             for d, weights in enumerate(directions):
                 key = f"{layer}.{d}."
-                ih = key + ("weight_ih_T" if key + "weight_ih_T" in p else "weight_ih")
                 where = f"recurrent_weights_[{layer}][{d}]"
                 if not isinstance(weights, Mapping):
                     raise TypeError(
@@ -227,9 +258,9 @@ class Layout:
                         f"{where} lacks {missing}; each direction holds the arrays "
                         f"{list(_DIRECTION_KEYS)}."
                     )
-                put(ih, weights["weight_ih"], where + "['weight_ih']")
-                for name in ("weight_hh", "bias_ih", "bias_hh"):
-                    put(key + name, weights[name], f"{where}['{name}']")
+                for name in _DIRECTION_KEYS:
+                    stored = key + (name + "_T" if name.startswith("weight") else name)
+                    put(stored, weights[name], f"{where}['{name}']")
         if "embedding" in p:
             put("embedding", embedding, "embedding_")
         put("coef", coef, "coef_")

@@ -85,8 +85,10 @@ def forward(cell, relu, xproj, batch_sizes, w_hh, b_hh, h0, c0, reverse, shards=
     """Run a forward kernel, shard by shard, into fresh outputs: ``(h_all, state)``.
 
     ``blocks``: column blocks of the per-step products (``_steps.column_blocks``).
+    ``w_hh`` is in PyTorch's layout; the kernels take it transposed, as stored.
     """
     n_rows, dtype, hidden = xproj.shape[0], xproj.dtype, w_hh.shape[1]
+    w_hh_t = np.ascontiguousarray(w_hh.T)
     shards = whole_batch(batch_sizes) if shards is None else shards
     h_all = garbage((n_rows, hidden), dtype)
     gates_all = garbage(xproj.shape, dtype)
@@ -94,12 +96,13 @@ def forward(cell, relu, xproj, batch_sizes, w_hh, b_hh, h0, c0, reverse, shards=
     hn_all = garbage((n_rows, hidden), dtype)
     for lo, hi in zip(shards[:-1], shards[1:]):
         if cell == "rnn":
-            rnn_forward(xproj, batch_sizes, lo, hi, blocks, w_hh, b_hh, h0, reverse, relu, h_all)
+            rnn_forward(xproj, batch_sizes, lo, hi, blocks, w_hh_t, b_hh, h0, reverse, relu,
+                        h_all)
         elif cell == "lstm":
-            lstm_forward(xproj, batch_sizes, lo, hi, blocks, w_hh, b_hh, h0, c0, reverse, h_all,
+            lstm_forward(xproj, batch_sizes, lo, hi, blocks, w_hh_t, b_hh, h0, c0, reverse, h_all,
                          c_all, gates_all)
         else:
-            gru_forward(xproj, batch_sizes, lo, hi, blocks, w_hh, b_hh, h0, reverse, h_all,
+            gru_forward(xproj, batch_sizes, lo, hi, blocks, w_hh_t, b_hh, h0, reverse, h_all,
                         gates_all, hn_all)
     if cell == "rnn":
         return h_all, {}
@@ -112,17 +115,19 @@ def backward(cell, relu, dh_all, batch_sizes, h_all, state, h0, c0, w_hh, revers
              blocks=1):
     """Run a backward kernel, shard by shard, into fresh outputs: ``(dxproj, dhproj)``."""
     shards = whole_batch(batch_sizes) if shards is None else shards
+    w_hh_t = np.ascontiguousarray(w_hh.T)
     dxproj = garbage((h_all.shape[0], w_hh.shape[0]), h_all.dtype)
     dhproj = garbage(dxproj.shape, dxproj.dtype) if cell == "gru" else dxproj
     for lo, hi in zip(shards[:-1], shards[1:]):
         if cell == "rnn":
-            rnn_backward(dh_all, batch_sizes, lo, hi, blocks, h_all, w_hh, reverse, relu, dxproj)
+            rnn_backward(dh_all, batch_sizes, lo, hi, blocks, h_all, w_hh_t, reverse, relu,
+                         dxproj)
         elif cell == "lstm":
             lstm_backward(dh_all, batch_sizes, lo, hi, blocks, h_all, state["c"], state["gates"],
-                          c0, w_hh, reverse, dxproj)
+                          c0, w_hh_t, reverse, dxproj)
         else:
             gru_backward(dh_all, batch_sizes, lo, hi, blocks, h_all, state["gates"], state["hn"],
-                         h0, w_hh, reverse, dxproj, dhproj)
+                         h0, w_hh_t, reverse, dxproj, dhproj)
     return dxproj, dhproj
 
 
@@ -318,7 +323,9 @@ def test_forward_matches_torch(cell, relu):
 def test_blocked_products_equal_whole_products(m, k, n, n_blocks, dtype, tol):
     rng = np.random.default_rng(0)
     a = rng.normal(size=(m, k)).astype(dtype)
-    w = rng.normal(size=(n, k)).astype(dtype).T  # a transposed view, as the kernels pass W_hh.T
+    # A transposed view, as the backward kernels pass W_hh (the forward ones
+    # pass the stored, C-contiguous W_hh.T: both layouts give the same blocks).
+    w = rng.normal(size=(n, k)).astype(dtype).T
     bias = rng.normal(size=n).astype(dtype)
     blocks, bounds = _steps.column_blocks(w, n_blocks)
     assert np.array_equal(_steps.column_blocks(np.ascontiguousarray(w), n_blocks)[0], blocks)
@@ -335,6 +342,21 @@ def test_blocked_products_equal_whole_products(m, k, n, n_blocks, dtype, tol):
     _steps.hh_backward(a, blocks, bounds, scratch, out)
     np.testing.assert_allclose(out, a @ w, rtol=tol, atol=tol * k)
     assert out.dtype == dtype
+
+
+@pytest.mark.parametrize("n_blocks", [1, 3, 0])
+def test_forward_operand_is_the_stored_weights_when_whole(n_blocks):
+    # One block of the stored W_hh.T is that array itself: the forward
+    # kernels multiply by it in place, with no per-call copy.
+    w_hh_t = np.random.default_rng(0).normal(size=(8, 32)).astype(np.float32)
+    blocks, bounds = _steps.forward_operand(w_hh_t, n_blocks)
+    expected = _steps.column_blocks(w_hh_t, n_blocks)
+    assert np.array_equal(blocks, expected[0]) and np.array_equal(bounds, expected[1])
+    assert np.shares_memory(blocks, w_hh_t) == (n_blocks == 1)
+    # A strided view is copied, whatever the count.
+    view = np.zeros((8, 64), np.float32)[:, ::2]
+    view[...] = w_hh_t
+    assert not np.shares_memory(_steps.forward_operand(view, 1)[0], view)
 
 
 @PER_CELL

@@ -260,3 +260,40 @@ def test_workspace_reuses_by_key_and_never_hands_out_too_little():
     assert not np.shares_memory(ws.empty("b", (50, 8), np.float32), first)  # keys apart
     zeros = ws.zeros("a", (4, 3), np.float64)
     assert not zeros.any()
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("tokens", [False, True])
+def test_layout_stacks_are_views_of_the_stored_weights(cell, tokens):
+    # [W_ih | b_ih].T and [W_hh | W_ih | b_ih].T are the operands the
+    # projection and the LSTM's weight-gradient GEMM use in place: they must
+    # be views of theta holding exactly the public weights.
+    arch = Architecture(cell, (5, 3), True, False, 7, tokens, 4 if tokens else None, 2)
+    layout = Layout(arch)
+    theta = layout.init_theta(np.random.RandomState(0), np.float64)
+    p = layout.unpack(theta)
+    public = layout.views(theta)["recurrent_weights_"]
+    for layer in range(2):
+        for d in range(2):
+            key = f"{layer}.{d}."
+            w = public[layer][d]
+            stacked = np.hstack([w["weight_hh"], w["weight_ih"], w["bias_ih"][:, None]])
+            assert np.array_equal(p[key + "hh_ih_bias_T"], stacked.T)
+            assert np.array_equal(p[key + "ih_bias_T"], stacked[:, w["weight_hh"].shape[1]:].T)
+            for name in ("hh_ih_bias_T", "ih_bias_T", "weight_hh_T", "weight_ih_T"):
+                assert np.shares_memory(p[key + name], theta)
+                assert p[key + name].flags.c_contiguous
+            assert np.shares_memory(w["weight_hh"], theta) and w["weight_hh"].base is not None
+
+
+def test_init_draws_each_array_in_pytorchs_layout_and_order():
+    # Storage is transposed; the draws are not: the first recurrent draw is
+    # weight_ih as torch shapes it, then weight_hh.
+    arch = Architecture("lstm", (6,), False, False, 3, False, None, 1)
+    layout = Layout(arch)
+    w = layout.views(layout.init_theta(np.random.RandomState(0), np.float64))
+    w = w["recurrent_weights_"][0][0]
+    rng = np.random.RandomState(0)
+    bound = 1 / np.sqrt(6)
+    np.testing.assert_array_equal(w["weight_ih"], rng.uniform(-bound, bound, (24, 3)))
+    np.testing.assert_array_equal(w["weight_hh"], rng.uniform(-bound, bound, (24, 6)))

@@ -12,17 +12,17 @@ import numpy as np
 
 from ._activations import dsigmoid, dtanh, sigmoid, tanh
 from ._packing import step_starts
-from ._steps import (column_blocks, hh_backward, hh_forward, product_scratch, shard_step,
-                     step_at)
+from ._steps import (column_blocks, forward_operand, hh_backward, hh_forward, product_scratch,
+                     shard_step, step_at)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def gru_forward(xproj, batch_sizes, lo, hi, n_blocks, w_hh, b_hh, h0, reverse, h_all, gates_all,
+def gru_forward(xproj, batch_sizes, lo, hi, n_blocks, w_hh_t, b_hh, h0, reverse, h_all, gates_all,
                 hn_all):
     n_steps = batch_sizes.shape[0]
-    hidden = w_hh.shape[1]
+    hidden = w_hh_t.shape[0]
     starts = step_starts(batch_sizes)
-    blocks, bounds = column_blocks(w_hh.T, n_blocks)
+    blocks, bounds = forward_operand(w_hh_t, n_blocks)
     scratch = product_scratch(blocks, bounds, hi - lo)
     one = xproj.dtype.type(1.0)
     # W_hh h_prev + b_hh of the step; unlike the LSTM it cannot be summed
@@ -56,14 +56,14 @@ def gru_forward(xproj, batch_sizes, lo, hi, n_blocks, w_hh, b_hh, h0, reverse, h
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def gru_backward(dh_all, batch_sizes, lo, hi, n_blocks, h_all, gates_all, hn_all, h0, w_hh, reverse,
-                 dxproj, dhproj):
+def gru_backward(dh_all, batch_sizes, lo, hi, n_blocks, h_all, gates_all, hn_all, h0, w_hh_t,
+                 reverse, dxproj, dhproj):
     n_steps = batch_sizes.shape[0]
-    hidden = w_hh.shape[1]
+    hidden = w_hh_t.shape[0]
     starts = step_starts(batch_sizes)
     one = dxproj.dtype.type(1.0)
     max_batch = hi - lo
-    blocks, bounds = column_blocks(w_hh, n_blocks)
+    blocks, bounds = column_blocks(w_hh_t.T, n_blocks)
     scratch = product_scratch(blocks, bounds, max_batch)
     # carry[b] = dL/dh of sorted sequence b flowing back from the step handled
     # just before (the later one in the direction's own time order).

@@ -11,17 +11,17 @@ import numpy as np
 
 from ._activations import dsigmoid, dtanh, sigmoid, tanh
 from ._packing import step_starts
-from ._steps import (column_blocks, hh_backward, hh_forward, product_scratch, shard_step,
-                     step_at)
+from ._steps import (column_blocks, forward_operand, hh_backward, hh_forward, product_scratch,
+                     shard_step, step_at)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def lstm_forward(xproj, batch_sizes, lo, hi, n_blocks, w_hh, b_hh, h0, c0, reverse, h_all, c_all,
+def lstm_forward(xproj, batch_sizes, lo, hi, n_blocks, w_hh_t, b_hh, h0, c0, reverse, h_all, c_all,
                  gates_all):
     n_steps = batch_sizes.shape[0]
-    hidden = w_hh.shape[1]
+    hidden = w_hh_t.shape[0]
     starts = step_starts(batch_sizes)
-    blocks, bounds = column_blocks(w_hh.T, n_blocks)
+    blocks, bounds = forward_operand(w_hh_t, n_blocks)
     scratch = product_scratch(blocks, bounds, hi - lo)
     # Pre-activations go to a scratch buffer and activations to gates_all:
     # reading and writing one array at four gate offsets kept LLVM from
@@ -61,13 +61,13 @@ def lstm_forward(xproj, batch_sizes, lo, hi, n_blocks, w_hh, b_hh, h0, c0, rever
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def lstm_backward(dh_all, batch_sizes, lo, hi, n_blocks, h_all, c_all, gates_all, c0, w_hh, reverse,
-                  dxproj):
+def lstm_backward(dh_all, batch_sizes, lo, hi, n_blocks, h_all, c_all, gates_all, c0, w_hh_t,
+                  reverse, dxproj):
     n_steps = batch_sizes.shape[0]
-    hidden = w_hh.shape[1]
+    hidden = w_hh_t.shape[0]
     starts = step_starts(batch_sizes)
     max_batch = hi - lo
-    blocks, bounds = column_blocks(w_hh, n_blocks)
+    blocks, bounds = column_blocks(w_hh_t.T, n_blocks)
     scratch = product_scratch(blocks, bounds, max_batch)
     # carry_h[b], carry_c[b] = dL/dh, dL/dc of sorted sequence b flowing back
     # from the step handled just before (the later one in the direction's

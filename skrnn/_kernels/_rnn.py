@@ -11,16 +11,16 @@ import numpy as np
 from ._activations import drelu, dtanh, tanh
 from ._activations import relu as relu_act
 from ._packing import step_starts
-from ._steps import (column_blocks, hh_backward, hh_forward, product_scratch, shard_step,
-                     step_at)
+from ._steps import (column_blocks, forward_operand, hh_backward, hh_forward, product_scratch,
+                     shard_step, step_at)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def rnn_forward(xproj, batch_sizes, lo, hi, n_blocks, w_hh, b_hh, h0, reverse, relu, h_all):
+def rnn_forward(xproj, batch_sizes, lo, hi, n_blocks, w_hh_t, b_hh, h0, reverse, relu, h_all):
     n_steps = batch_sizes.shape[0]
-    hidden = w_hh.shape[1]
+    hidden = w_hh_t.shape[0]
     starts = step_starts(batch_sizes)
-    blocks, bounds = column_blocks(w_hh.T, n_blocks)
+    blocks, bounds = forward_operand(w_hh_t, n_blocks)
     scratch = product_scratch(blocks, bounds, hi - lo)
     for s in range(n_steps):
         t = step_at(s, n_steps, reverse)
@@ -46,12 +46,12 @@ def rnn_forward(xproj, batch_sizes, lo, hi, n_blocks, w_hh, b_hh, h0, reverse, r
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def rnn_backward(dh_all, batch_sizes, lo, hi, n_blocks, h_all, w_hh, reverse, relu, dxproj):
+def rnn_backward(dh_all, batch_sizes, lo, hi, n_blocks, h_all, w_hh_t, reverse, relu, dxproj):
     n_steps = batch_sizes.shape[0]
-    hidden = w_hh.shape[1]
+    hidden = w_hh_t.shape[0]
     starts = step_starts(batch_sizes)
     max_batch = hi - lo
-    blocks, bounds = column_blocks(w_hh, n_blocks)
+    blocks, bounds = column_blocks(w_hh_t.T, n_blocks)
     scratch = product_scratch(blocks, bounds, max_batch)
     # carry[b] = dL/dh of sorted sequence b flowing back from the step handled
     # just before (the later one in the direction's own time order).

@@ -70,7 +70,7 @@ def column_blocks(w, n_blocks):
     ``w.T`` (n, k) C-contiguous and ``bounds`` the one value ``[n]``; the
     product is then computed as ``(w.T @ a.T).T`` (see ``_blocked_product``).
     Each kernel call makes this copy once (none when ``w.T`` is already
-    C-contiguous).
+    C-contiguous: the backward's ``W_hh.T``, as stored).
     """
     k, n = w.shape
     if n_blocks == 0:
@@ -91,6 +91,22 @@ def column_blocks(w, n_blocks):
             for c in range(c1 - c0, width):
                 blocks[p * k + r, c] = 0
     return blocks, bounds
+
+
+@numba.njit(cache=True, nogil=True)
+def forward_operand(w_hh_t, n_blocks):
+    """``column_blocks(w_hh_t, n_blocks)`` for the forward products ``h_prev @ W_hh.T``.
+
+    ``w_hh_t`` is ``W_hh.T`` as the parameters store it, C-contiguous: with
+    one block it is that block already, so no copy (5 us at hidden 64, 20
+    at 128, which a one-sequence predict paid on every call).
+    """
+    if n_blocks == 1 and w_hh_t.flags.c_contiguous:
+        bounds = np.empty(2, dtype=np.int64)
+        bounds[0] = 0
+        bounds[1] = w_hh_t.shape[1]
+        return w_hh_t, bounds
+    return column_blocks(w_hh_t, n_blocks)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
