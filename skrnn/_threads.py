@@ -39,7 +39,7 @@ import numpy as np
 import scipy.linalg  # noqa: F401
 from threadpoolctl import ThreadpoolController
 
-from ._kernels._sync import claim, post_next, unclaim, wait_for
+from ._kernels._sync import claim, post_next, take_over, unclaim, wait_for
 
 __all__ = ["single_threaded_blas", "run_shards", "run_chunks", "run_halves", "n_threads"]
 
@@ -248,6 +248,10 @@ class _Helper:
     def take(self, owner):
         """Claim the helper for thread ``owner`` (its native id); whether it was free."""
         return claim(self._flags, _OWNER, owner)
+
+    def take_over(self, previous, owner):
+        """Move the claim from thread ``previous`` (exited) to ``owner``; whether this call did."""
+        return take_over(self._flags, _OWNER, previous, owner)
 
     def give_back(self):
         unclaim(self._flags, _OWNER)
@@ -464,10 +468,15 @@ def _run_lanes(lane, lanes):
     clean-up is finished at this thread's next call.
     """
     me = threading.get_native_id()
+    # A thread started outside ``threading`` is listed from here on, so a
+    # claim of its own is never taken for an orphan (_adopt_orphans).
+    threading.current_thread()
     helpers = _get_helpers()
     _finish([h for h in helpers if h.owner == me])
     taken = []
     try:
+        if any(h.owner not in (0, me) for h in helpers):
+            _adopt_orphans(helpers, me)
         for helper in helpers:
             if len(taken) == lanes - 1:
                 break
@@ -493,6 +502,40 @@ def _run_lanes(lane, lanes):
             break
         if raised is not None:
             raise raised
+
+
+# How often a thread finding helpers claimed looks for claims whose threads
+# have exited (listing the threads costs a few us).
+ORPHAN_CHECK_S = 1.0
+_orphans_checked_at = -ORPHAN_CHECK_S
+
+
+def _adopt_orphans(helpers, me):
+    """Give back the helpers claimed by threads that have exited, at most once per ``ORPHAN_CHECK_S``.
+
+    Two interrupts a few us apart can cut ``_run_lanes``' clean-up short
+    and leave a helper claimed until its thread's next call; a thread that
+    exits first never makes one, and every other fit would run that
+    helper's lanes itself from then on.  The lane left on it belonged to a
+    call that ended with its thread: its exception is dropped.  An
+    interrupt here leaves the helper claimed by ``me``, which the caller's
+    clean-up finishes.
+    """
+    global _orphans_checked_at
+    now = time.monotonic()
+    if now - _orphans_checked_at < ORPHAN_CHECK_S:
+        return
+    _orphans_checked_at = now
+    live = {thread.native_id for thread in threading.enumerate()}
+    for helper in helpers:
+        owner = helper.owner
+        if owner in (0, me) or owner in live or not helper.take_over(owner, me):
+            continue
+        try:
+            helper.join()  # waits until idle, whatever interrupts it
+        except Exception:
+            pass
+        helper.give_back()
 
 
 def _finish(helpers):

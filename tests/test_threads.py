@@ -273,6 +273,72 @@ def test_a_helper_that_dies_gives_an_error_and_is_replaced(two_threads):
     assert len(set(ids)) == 2 and first not in _threads._get_helpers()
 
 
+def _lane_threads(n=10):
+    """Names of the threads that ran the lanes of ``n`` two-lane calls."""
+    names = set()
+    for _ in range(n):
+        run_shards([lambda: names.add(threading.current_thread().name)] * 2)
+    return names
+
+
+@pytest.mark.parametrize("lane", ["none", "running", "failed"])
+def test_a_claim_left_by_a_thread_that_exited_is_taken_back(two_threads, lane):
+    # What two interrupts a few us apart can leave behind: the helper still
+    # claimed (maybe with a lane posted) by a thread that then exits.  Other
+    # calls must get the helper back, without the old lane's exception.
+    helper = _threads._get_helpers()[0]
+    release = threading.Event()
+
+    def old_lane():
+        release.wait(10)
+        if lane == "failed":
+            raise ValueError("the exited thread's lane")
+
+    def leave_a_claim():
+        assert helper.take(threading.get_native_id())
+        if lane != "none":
+            helper.post(old_lane)
+
+    thread = threading.Thread(target=leave_a_claim)
+    thread.start()
+    thread.join()
+    two_threads.setattr(_threads, "_orphans_checked_at", time.monotonic())
+    release.set()
+    assert _lane_threads() == {threading.current_thread().name}  # not looked at yet
+    two_threads.setattr(_threads, "_orphans_checked_at", -_threads.ORPHAN_CHECK_S)
+    assert _lane_threads() == {threading.current_thread().name, helper._thread.name}
+    assert helper.owner == 0 and helper.idle
+
+
+def test_a_live_threads_claim_is_left_alone(two_threads):
+    # A thread started outside ``threading`` holding the helper mid-call:
+    # other calls run their lanes themselves, and the holder's join still
+    # waits for its own lane.
+    import _thread
+
+    helper = _threads._get_helpers()[0]
+    holding, release, done = threading.Event(), threading.Event(), []
+
+    def holder():
+        _threads.run_shards([lambda: (holding.set(), release.wait(10)), lambda: None])
+        done.append(True)
+
+    # Lane 0 of the holder's call (in its own thread) waits; lane 1, on the
+    # helper, finishes at once.
+    _thread.start_new_thread(holder, ())
+    assert holding.wait(10)
+    two_threads.setattr(_threads, "_orphans_checked_at", -_threads.ORPHAN_CHECK_S)
+    try:
+        assert _lane_threads(3) == {threading.current_thread().name}
+    finally:
+        release.set()
+    for _ in range(1000):
+        if done:
+            break
+        time.sleep(0.01)
+    assert done == [True] and helper.owner == 0
+
+
 def test_the_helper_serves_on_after_its_lane_raised(two_threads):
     def fail():
         raise ValueError("in the helper")

@@ -145,6 +145,16 @@ def claim(flags, slot, owner):
 
 
 @numba.njit(cache=True)
+def take_over(flags, slot, previous, owner):
+    """Set ``flags[slot]`` from ``previous`` to ``owner`` atomically; whether this call did.
+
+    For a claim left by a thread that has exited: of several threads taking
+    it over at once, one does.
+    """
+    return _compare_exchange(flags, slot, numba.int64(previous), numba.int64(owner))
+
+
+@numba.njit(cache=True)
 def unclaim(flags, slot):
     """Give up the claim in ``flags[slot]``."""
     _store_release(flags, slot, numba.int64(0))
