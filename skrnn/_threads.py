@@ -39,7 +39,7 @@ import numpy as np
 import scipy.linalg  # noqa: F401
 from threadpoolctl import ThreadpoolController
 
-from ._kernels._sync import claim, post_next, take_over, unclaim, wait_for
+from ._kernels._sync import claim, post_next, unclaim, wait_for
 
 __all__ = ["single_threaded_blas", "run_shards", "run_chunks", "run_halves", "n_threads"]
 
@@ -245,13 +245,12 @@ class _Helper:
         """Native id of the thread the helper is claimed by (0: free)."""
         return int(self._flags[_OWNER])
 
-    def take(self, owner):
-        """Claim the helper for thread ``owner`` (its native id); whether it was free."""
-        return claim(self._flags, _OWNER, owner)
+    def take(self, owner, previous=0):
+        """Claim the helper for thread ``owner`` (its native id); whether it was free.
 
-    def take_over(self, previous, owner):
-        """Move the claim from thread ``previous`` (exited) to ``owner``; whether this call did."""
-        return take_over(self._flags, _OWNER, previous, owner)
+        ``previous``: the id of an exited thread whose claim ``owner`` takes over.
+        """
+        return claim(self._flags, _OWNER, previous, owner)
 
     def give_back(self):
         unclaim(self._flags, _OWNER)
@@ -465,23 +464,20 @@ def _run_lanes(lane, lanes):
     after lane 0: results do not depend on where a lane runs.  A Ctrl-C may
     fall anywhere: every helper claimed under this thread's name is joined
     and given back before anything leaves, and one left claimed by a cut
-    clean-up is finished at this thread's next call.
+    clean-up is finished at this thread's next call (or by another thread,
+    once this one has exited: ``_adopt_orphans``).
     """
     me = threading.get_native_id()
     # A thread started outside ``threading`` is listed from here on, so a
-    # claim of its own is never taken for an orphan (_adopt_orphans).
+    # claim of its own is never taken for an orphan.
     threading.current_thread()
     helpers = _get_helpers()
     _finish([h for h in helpers if h.owner == me])
     taken = []
     try:
-        if any(h.owner not in (0, me) for h in helpers):
-            _adopt_orphans(helpers, me)
-        for helper in helpers:
-            if len(taken) == lanes - 1:
-                break
-            if helper.take(me):
-                taken.append(helper)
+        _take(helpers, me, lanes - 1, taken)
+        if len(taken) < lanes - 1 and _adopt_orphans(helpers, me):
+            _take(helpers, me, lanes - 1, taken)
         for first, helper in enumerate(taken, start=1):
             helper.post(partial(lane, first))
         lane(0)
@@ -510,32 +506,42 @@ ORPHAN_CHECK_S = 1.0
 _orphans_checked_at = -ORPHAN_CHECK_S
 
 
-def _adopt_orphans(helpers, me):
-    """Give back the helpers claimed by threads that have exited, at most once per ``ORPHAN_CHECK_S``.
+def _take(helpers, me, wanted, taken):
+    """Claim free helpers for thread ``me`` into ``taken``, until it holds ``wanted``."""
+    for helper in helpers:
+        if len(taken) == wanted:
+            return
+        if helper.take(me):
+            taken.append(helper)
 
-    Two interrupts a few us apart can cut ``_run_lanes``' clean-up short
-    and leave a helper claimed until its thread's next call; a thread that
-    exits first never makes one, and every other fit would run that
-    helper's lanes itself from then on.  The lane left on it belonged to a
-    call that ended with its thread: its exception is dropped.  An
-    interrupt here leaves the helper claimed by ``me``, which the caller's
-    clean-up finishes.
+
+def _adopt_orphans(helpers, me):
+    """Give back helpers claimed by threads that have exited; whether any was.
+
+    Looks at most once per ``ORPHAN_CHECK_S``.  Two interrupts a few us
+    apart can cut ``_run_lanes``' clean-up short and leave a helper claimed
+    until its thread's next call; a thread that exits first never makes
+    one, and every other fit would run that helper's lanes itself from then
+    on.  The lane left on it belonged to a call that ended with its thread:
+    its exception is dropped.
     """
     global _orphans_checked_at
     now = time.monotonic()
     if now - _orphans_checked_at < ORPHAN_CHECK_S:
-        return
+        return False
     _orphans_checked_at = now
     live = {thread.native_id for thread in threading.enumerate()}
+    adopted = False
     for helper in helpers:
         owner = helper.owner
-        if owner in (0, me) or owner in live or not helper.take_over(owner, me):
+        if owner in (0, me) or owner in live or not helper.take(me, previous=owner):
             continue
+        adopted = True
         try:
-            helper.join()  # waits until idle, whatever interrupts it
+            _finish([helper])
         except Exception:
             pass
-        helper.give_back()
+    return adopted
 
 
 def _finish(helpers):

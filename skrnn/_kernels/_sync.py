@@ -135,21 +135,13 @@ def post_next(flags, slot):
 
 
 @numba.njit(cache=True)
-def claim(flags, slot, owner):
-    """Set ``flags[slot]`` from 0 to ``owner`` (non-zero) atomically; whether this call did.
+def claim(flags, slot, previous, owner):
+    """Set ``flags[slot]`` from ``previous`` to ``owner`` (non-zero) atomically; whether it did.
 
     Taking the claim and recording who holds it are one step: a Ctrl-C
-    right after it still finds the claim under the owner's name.
-    """
-    return _compare_exchange(flags, slot, numba.int64(0), numba.int64(owner))
-
-
-@numba.njit(cache=True)
-def take_over(flags, slot, previous, owner):
-    """Set ``flags[slot]`` from ``previous`` to ``owner`` atomically; whether this call did.
-
-    For a claim left by a thread that has exited: of several threads taking
-    it over at once, one does.
+    right after it still finds the claim under the owner's name.  A free
+    slot holds 0; a claim left by a thread that has exited is taken over
+    from that thread's id, by one of several threads trying at once.
     """
     return _compare_exchange(flags, slot, numba.int64(previous), numba.int64(owner))
 
