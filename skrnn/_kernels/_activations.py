@@ -9,6 +9,13 @@ error, checked over a dense grid in tests/test_activations.py, is below
 arithmetic, so LLVM vectorises the gate loops around it.  The sigmoid is
 ``(1 + tanh(x / 2)) / 2``.
 
+The polynomials are evaluated with ``mul_add``, LLVM's ``fmuladd``: one
+fused instruction where the CPU has FMA, and the same choice in a loop's
+vector body and its scalar remainder, so a row computes bit for bit the
+same whichever part of a loop it falls in (Numba's ``fastmath`` contraction
+fuses the two differently, which broke that; docs/benchmarks.md, twelfth
+session).
+
 The derivatives take the activation's *output* (what the forward kernels
 store), so BPTT never re-evaluates an exponential: ``sigmoid' = s (1 - s)``,
 ``tanh' = 1 - t^2``, ``relu' = [y > 0]``.
@@ -19,8 +26,10 @@ Python literal such as ``1.0`` would promote it to float64 inside Numba.
 
 import numba
 import numpy as np
+from llvmlite import ir
 from numba import types
-from numba.extending import overload
+from numba.core import cgutils
+from numba.extending import intrinsic, overload
 
 _XMAX = np.float32(9.0)
 _P = [np.float32(c) for c in (
@@ -60,12 +69,27 @@ def one_like(x):
     return type(x)(1)
 
 
+@intrinsic
+def mul_add(typingctx, a, b, c):
+    """``a * b + c`` of one float type, fused into one rounding where the CPU has FMA."""
+    if not (isinstance(a, types.Float) and a == b == c):
+        return None
+
+    def codegen(context, builder, signature, args):
+        ty = args[0].type
+        name = "llvm.fmuladd.f32" if a.bitwidth == 32 else "llvm.fmuladd.f64"
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ty, [ty] * 3), name)
+        return builder.call(fn, args)
+
+    return a(a, a, a), codegen
+
+
 @numba.njit(inline="always")
 def _tanh32(x):
     xc = min(max(x, -_XMAX), _XMAX)
     s = xc * xc
-    p = (((P4 * s + P3) * s + P2) * s + P1) * s + P0
-    q = (((Q4 * s + Q3) * s + Q2) * s + Q1) * s + Q0
+    p = mul_add(mul_add(mul_add(mul_add(P4, s, P3), s, P2), s, P1), s, P0)
+    q = mul_add(mul_add(mul_add(mul_add(Q4, s, Q3), s, Q2), s, Q1), s, Q0)
     return min(max(xc * p / q, -_ONE32), _ONE32)
 
 
@@ -80,7 +104,7 @@ def _sigmoid64(x):
 
 @numba.njit(inline="always")
 def _sigmoid32(x):
-    return _HALF32 + _HALF32 * _tanh32(_HALF32 * x)
+    return mul_add(_HALF32, _tanh32(_HALF32 * x), _HALF32)
 
 
 @numba.njit(inline="always")
