@@ -474,6 +474,7 @@ def _run_lanes(lane, lanes):
     helpers = _get_helpers()
     _finish([h for h in helpers if h.owner == me])
     taken = []
+    leaving = None
     try:
         _take(helpers, me, lanes - 1, taken)
         if len(taken) < lanes - 1 and _adopt_orphans(helpers, me):
@@ -483,6 +484,9 @@ def _run_lanes(lane, lanes):
         lane(0)
         for first in range(1 + len(taken), lanes):
             lane(first)
+    except BaseException as exc:
+        leaving = exc
+        raise
     finally:
         # Inline, not a function: CPython looks for signals on entering a
         # function, which would leave a Ctrl-C there outside this try.  A
@@ -492,11 +496,18 @@ def _run_lanes(lane, lanes):
             try:
                 _finish([h for h in helpers if h.owner == me])
             except BaseException as exc:
-                raised = raised or exc
+                # The first error, but an interrupt over any error (as in _finish).
+                if raised is None or (isinstance(raised, Exception)
+                                      and not isinstance(exc, Exception)):
+                    raised = exc
                 if any(h.owner == me for h in helpers):
                     continue
             break
-        if raised is not None:
+        # What is already leaving keeps leaving (lane 0's error, a Ctrl-C),
+        # unless the clean-up met an interrupt and it is an ordinary error:
+        # a lane's exception raised here would replace a Ctrl-C.
+        if raised is not None and (leaving is None or (isinstance(leaving, Exception)
+                                                       and not isinstance(raised, Exception))):
             raise raised
 
 
@@ -545,10 +556,12 @@ def _adopt_orphans(helpers, me):
 
 
 def _finish(helpers):
-    """Join every helper of ``helpers``, then give them back; raise the first exception.
+    """Join every helper of ``helpers``, then give them back; raise what they raised.
 
     Any exception, not only a Ctrl-C (a signal handler's, say), may land
-    around a join: a helper is given back only once it is idle.
+    around a join: a helper is given back only once it is idle.  An
+    interrupt (an exception outside ``Exception``) raised meanwhile is what
+    leaves, not a lane's error seen before it: the caller asked to stop.
     """
     error = None
     for helper in helpers:
@@ -556,7 +569,9 @@ def _finish(helpers):
             try:
                 helper.join()  # returns at once once joined: retried freely
             except BaseException as exc:
-                error = error or exc
+                if error is None or (isinstance(error, Exception)
+                                     and not isinstance(exc, Exception)):
+                    error = exc
             if helper.idle:
                 break
     for helper in helpers:

@@ -245,6 +245,49 @@ def test_every_helper_is_joined_before_an_error_leaves(monkeypatch):
     assert all(h.owner == 0 for h in _threads._get_helpers())
 
 
+@pytest.mark.parametrize("first", [KeyboardInterrupt, ValueError])
+def test_what_lane_zero_raised_is_not_replaced_by_a_helpers_error(two_threads, first):
+    # A Ctrl-C in the caller's own lane must leave as a KeyboardInterrupt,
+    # not as the error a helper's lane raised while it was being joined; an
+    # error of lane 0 (the first shard) stays the one reported too.
+    def own():
+        raise first("lane 0")
+
+    def helper_lane():
+        time.sleep(0.02)
+        raise RuntimeError("lane 1")
+
+    with pytest.raises(first, match="lane 0"):
+        run_shards([own, helper_lane])
+    assert all(h.owner == 0 for h in _threads._get_helpers())
+    seen = []
+    run_shards([partial(seen.append, 0), partial(seen.append, 1)])
+    assert sorted(seen) == [0, 1]
+
+
+def test_an_interrupt_while_joining_outranks_a_lanes_error():
+    # _finish retries a join cut by a Ctrl-C; the lane's error seen before
+    # the Ctrl-C must not be what leaves.
+    class Helper:
+        idle, given_back = False, False
+
+        def __init__(self):
+            self.raises = [RuntimeError("lane"), KeyboardInterrupt()]
+
+        def join(self):
+            exc = self.raises.pop(0)
+            self.idle = not self.raises
+            raise exc
+
+        def give_back(self):
+            self.given_back = True
+
+    helper = Helper()
+    with pytest.raises(KeyboardInterrupt):
+        _threads._finish([helper])
+    assert helper.given_back
+
+
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_a_helper_that_dies_gives_an_error_and_is_replaced(two_threads):
     # A failure of the helper's own loop (not of a lane) once it has seen a
@@ -504,20 +547,30 @@ def test_a_child_forked_inside_the_blas_limit_gets_the_users_setting_back():
     assert users == 0 and in_child == outside
 
 
-def _threads_in_worker():
-    from skrnn._threads import n_threads
+_WORKER_SHARES = """
+from joblib import Parallel, delayed
 
+def share():
+    from skrnn._threads import n_threads
     return n_threads()
+
+print(*Parallel(n_jobs=2)(delayed(share)() for _ in range(2)))
+"""
 
 
 def test_joblib_workers_get_their_share_of_the_cores():
     # joblib's process workers set NUMBA_NUM_THREADS to cores // n_jobs, so a
     # grid search with n_jobs equal to the core count runs one thread per fit.
-    from joblib import Parallel, cpu_count, delayed
+    # joblib keeps a value the user set, so this runs in a process without one.
+    import os
+    import subprocess
 
-    n_jobs = 2
-    shares = Parallel(n_jobs=n_jobs)(delayed(_threads_in_worker)() for _ in range(n_jobs))
-    assert shares == [max(1, cpu_count() // n_jobs)] * n_jobs
+    from joblib import cpu_count
+
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-c", _WORKER_SHARES], env=env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out == [str(max(1, cpu_count() // 2))] * 2
 
 
 @pytest.mark.parametrize("solver", ["adam", "sgd"])
