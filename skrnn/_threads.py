@@ -474,7 +474,7 @@ def _run_lanes(lane, lanes):
     helpers = _get_helpers()
     _finish([h for h in helpers if h.owner == me])
     taken = []
-    leaving = None
+    leaving = None  # the class of what the lanes raised: the instance would hold this frame
     try:
         _take(helpers, me, lanes - 1, taken)
         if len(taken) < lanes - 1 and _adopt_orphans(helpers, me):
@@ -485,7 +485,7 @@ def _run_lanes(lane, lanes):
         for first in range(1 + len(taken), lanes):
             lane(first)
     except BaseException as exc:
-        leaving = exc
+        leaving = exc.__class__
         raise
     finally:
         # Inline, not a function: CPython looks for signals on entering a
@@ -506,7 +506,7 @@ def _run_lanes(lane, lanes):
         # What is already leaving keeps leaving (lane 0's error, a Ctrl-C),
         # unless the clean-up met an interrupt and it is an ordinary error:
         # a lane's exception raised here would replace a Ctrl-C.
-        if raised is not None and (leaving is None or (isinstance(leaving, Exception)
+        if raised is not None and (leaving is None or (issubclass(leaving, Exception)
                                                        and not isinstance(raised, Exception))):
             raise raised
 
