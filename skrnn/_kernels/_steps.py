@@ -70,13 +70,19 @@ def column_blocks(w, n_blocks):
     ``w.T`` (n, k) C-contiguous and ``bounds`` the one value ``[n]``; the
     product is then computed as ``(w.T @ a.T).T`` (see ``_blocked_product``).
     Each kernel call makes this copy once (none when ``w.T`` is already
-    C-contiguous: the backward's ``W_hh.T``, as stored).
+    C-contiguous: the backward's ``W_hh.T``, as stored), in tiles: the
+    forward's ``W_hh`` at hidden 512 took 3.1 ms element by element, a
+    fourteenth of its kernel.
     """
     k, n = w.shape
     if n_blocks == 0:
         bounds = np.empty(1, dtype=np.int64)
         bounds[0] = n
-        return np.ascontiguousarray(w.T), bounds
+        if w.T.flags.c_contiguous:
+            return np.ascontiguousarray(w.T), bounds
+        whole = np.empty((n, k), dtype=w.dtype)
+        _copy_in_tiles(w.T, whole)
+        return whole, bounds
     nb = max(1, min(n_blocks, n))
     bounds = np.empty(nb + 1, dtype=np.int64)
     for p in range(nb + 1):
