@@ -27,12 +27,20 @@ def load_torch(n_threads=TORCH_THREADS):
     return torch
 
 
-def median_time(fn, repeats, warmup=True):
-    """Median wall time of ``fn()`` in seconds over ``repeats`` calls."""
+def median_time(fn, repeats, warmup=True, setup=None):
+    """Median wall time of ``fn()`` in seconds over ``repeats`` calls.
+
+    ``setup()``, if given, runs untimed before each call (to restore what
+    ``fn`` overwrites in place).
+    """
     if warmup:
+        if setup is not None:
+            setup()
         fn()
     times = []
     for _ in range(repeats):
+        if setup is not None:
+            setup()
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)

@@ -26,8 +26,8 @@ from skrnn._threads import single_threaded_blas
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 
-def median_ms(fn, repeats):
-    return median_time(fn, repeats) * 1e3
+def median_ms(fn, repeats, setup=None):
+    return median_time(fn, repeats, setup=setup) * 1e3
 
 
 def peak_gflops(repeats, n=1024):
@@ -56,13 +56,17 @@ def kernels(cell, hidden, batch, steps, rng):
     dh = rng.normal(size=(n, hidden)).astype(f32)
     dx, dhp = np.empty_like(xproj), np.empty_like(xproj)
     nb = recurrent_blocks([0, batch], 0, w_hh_t)  # the column blocks fit would use
+    restore = None
     if cell == "rnn":
         fwd = lambda: rnn_forward(xproj, sizes, 0, batch, nb, w_hh_t, b_hh, h0, False, False, h)
         bwd = lambda: rnn_backward(dh, sizes, 0, batch, nb, h, w_hh_t, False, False, dx)
     elif cell == "lstm":
         fwd = lambda: lstm_forward(xproj, sizes, 0, batch, nb, w_hh_t, b_hh, h0, h0, False, h, c,
                                    gates)
-        bwd = lambda: lstm_backward(dh, sizes, 0, batch, nb, h, c, gates, h0, w_hh_t, False, dx)
+        # The backward turns the gates into dxproj in place: each timed call
+        # starts from the forward's gates again, restored untimed.
+        bwd = lambda: lstm_backward(dh, sizes, 0, batch, nb, h, c, dx, h0, w_hh_t, False)
+        restore = lambda: np.copyto(dx, gates)
     else:
         fwd = lambda: gru_forward(xproj, sizes, 0, batch, nb, w_hh_t, b_hh, h0, False, h, gates, hn)
         bwd = lambda: gru_backward(dh, sizes, 0, batch, nb, h, gates, hn, h0, w_hh_t, False, dx,
@@ -70,7 +74,7 @@ def kernels(cell, hidden, batch, steps, rng):
     dw = np.empty((hidden, g), f32)  # dW_hh.T, as the gradient is stored
     gemm = lambda: np.matmul(h.T, dx, out=dw)
     flops = 2.0 * n * g * hidden  # one pass of products over every row
-    return fwd, bwd, gemm, flops
+    return fwd, bwd, gemm, flops, restore
 
 
 def profile(cells, hiddens, batch, steps, repeats):
@@ -80,10 +84,11 @@ def profile(cells, hiddens, batch, steps, repeats):
     with single_threaded_blas():
         for cell in cells:
             for hidden in hiddens:
-                fwd, bwd, gemm, flops = kernels(cell, hidden, batch, steps, rng)
+                fwd, bwd, gemm, flops, restore = kernels(cell, hidden, batch, steps, rng)
                 fwd()  # compile, and fill the states the backward reads
-                for part, fn in (("forward", fwd), ("backward", bwd), ("dW_hh GEMM", gemm)):
-                    ms = median_ms(fn, repeats)
+                for part, fn, setup in (("forward", fwd, None), ("backward", bwd, restore),
+                                        ("dW_hh GEMM", gemm, None)):
+                    ms = median_ms(fn, repeats, setup)
                     rows.append((cell, hidden, part, ms, flops / (ms * 1e-3) / 1e9))
     return rows
 

@@ -147,7 +147,7 @@ def _layer_forward(ws, key, cell, relu, xproj, batch_sizes, shards, w_hh_t, b_hh
         kernel, rest = rnn_forward, (h0, reverse, relu, h)
     elif cell == "lstm":
         c = ws.empty(key + "c", h.shape, h.dtype)
-        gates = ws.empty(key + "gates", xproj.shape, xproj.dtype)
+        gates = xproj  # written over it (see _kernels/_lstm.py), and later its gradient
         state = (c, gates)
         kernel, rest = lstm_forward, (h0, c0, reverse, h, c, gates)
     else:
@@ -165,13 +165,15 @@ def _layer_backward(ws, key, cell, relu, dh, batch_sizes, shards, h, state, h0, 
 
     Gradients stop at the initial states ``h0``/``c0`` (truncated BPTT).
     """
+    if cell == "lstm":
+        c, gates = state
+        _run_sharded(lstm_backward, (dh, batch_sizes), shards, w_hh_t,
+                     (h, c, gates, c0, w_hh_t, reverse))
+        return gates, gates  # the gates' buffer now holds dxproj
     dxproj = ws.empty(key + "dxproj", (dh.shape[0], w_hh_t.shape[1]), dh.dtype)
     dhproj = dxproj
     if cell == "rnn":
         kernel, rest = rnn_backward, (h, w_hh_t, reverse, relu, dxproj)
-    elif cell == "lstm":
-        c, gates = state
-        kernel, rest = lstm_backward, (h, c, gates, c0, w_hh_t, reverse, dxproj)
     else:
         gates, hn = state
         dhproj = ws.empty(key + "dhproj", dxproj.shape, dxproj.dtype)

@@ -113,18 +113,25 @@ def forward(cell, relu, xproj, batch_sizes, w_hh, b_hh, h0, c0, reverse, shards=
 
 def backward(cell, relu, dh_all, batch_sizes, h_all, state, h0, c0, w_hh, reverse, shards=None,
              blocks=1):
-    """Run a backward kernel, shard by shard, into fresh outputs: ``(dxproj, dhproj)``."""
+    """Run a backward kernel, shard by shard, into fresh outputs: ``(dxproj, dhproj)``.
+
+    The LSTM's turns its gates into ``dxproj`` in place: it gets a copy, so
+    ``state`` serves again.
+    """
     shards = whole_batch(batch_sizes) if shards is None else shards
     w_hh_t = np.ascontiguousarray(w_hh.T)
-    dxproj = garbage((h_all.shape[0], w_hh.shape[0]), h_all.dtype)
+    if cell == "lstm":
+        dxproj = state["gates"].copy()
+    else:
+        dxproj = garbage((h_all.shape[0], w_hh.shape[0]), h_all.dtype)
     dhproj = garbage(dxproj.shape, dxproj.dtype) if cell == "gru" else dxproj
     for lo, hi in zip(shards[:-1], shards[1:]):
         if cell == "rnn":
             rnn_backward(dh_all, batch_sizes, lo, hi, blocks, h_all, w_hh_t, reverse, relu,
                          dxproj)
         elif cell == "lstm":
-            lstm_backward(dh_all, batch_sizes, lo, hi, blocks, h_all, state["c"], state["gates"],
-                          c0, w_hh_t, reverse, dxproj)
+            lstm_backward(dh_all, batch_sizes, lo, hi, blocks, h_all, state["c"], dxproj, c0,
+                          w_hh_t, reverse)
         else:
             gru_backward(dh_all, batch_sizes, lo, hi, blocks, h_all, state["gates"], state["hn"],
                          h0, w_hh_t, reverse, dxproj, dhproj)
@@ -216,6 +223,29 @@ def test_forward_continues_from_initial_states(cell, relu, reverse):
     if cell == "lstm":
         np.testing.assert_allclose(state["c"], to_packed([r["c"] for r in ref], batch),
                                    rtol=1e-12, atol=1e-12)
+
+
+@DIRECTIONS
+@SHARDINGS
+@BLOCKINGS
+def test_lstm_forward_writes_its_gates_over_xproj_as_the_network_runs_it(reverse, sharding,
+                                                                         blocks):
+    # The network passes xproj itself as gates_all, saving an (N, 4H) buffer:
+    # each step must read its rows of xproj before writing its gates there.
+    weights, seqs, h0, c0 = make_case("lstm", LENGTHS["unsorted"], np.float32, initial_state=True)
+    batch, xproj, h0s, c0s = kernel_inputs(weights, seqs, h0, c0)
+    shards = make_shards(sharding, batch.batch_sizes)
+    h_all, state = forward("lstm", False, xproj, batch.batch_sizes, weights["w_hh"],
+                           weights["b_hh"], h0s, c0s, reverse, shards, blocks)
+    w_hh_t = np.ascontiguousarray(weights["w_hh"].T)
+    shared = xproj.copy()
+    h_shared, c_shared = garbage(h_all.shape, h_all.dtype), garbage(h_all.shape, h_all.dtype)
+    for lo, hi in zip(shards[:-1], shards[1:]):
+        lstm_forward(shared, batch.batch_sizes, lo, hi, blocks, w_hh_t, weights["b_hh"], h0s, c0s,
+                     reverse, h_shared, c_shared, shared)
+    np.testing.assert_array_equal(h_shared, h_all)
+    np.testing.assert_array_equal(c_shared, state["c"])
+    np.testing.assert_array_equal(shared, state["gates"])
 
 
 @PER_CELL
