@@ -170,7 +170,10 @@ def _layer_backward(ws, key, cell, relu, dh, batch_sizes, shards, h, state, h0, 
         _run_sharded(lstm_backward, (dh, batch_sizes), shards, w_hh_t,
                      (h, c, gates, c0, w_hh_t, reverse))
         return gates, gates  # the gates' buffer now holds dxproj
-    dxproj = ws.empty(key + "dxproj", (dh.shape[0], w_hh_t.shape[1]), dh.dtype)
+    # The forward's xproj is not read again once the forward is done: dxproj
+    # takes its buffer (the same workspace key and shape), one (N, G*H)
+    # array less at the peak.
+    dxproj = ws.empty(key + "xproj", (dh.shape[0], w_hh_t.shape[1]), dh.dtype)
     dhproj = dxproj
     if cell == "rnn":
         kernel, rest = rnn_backward, (h, w_hh_t, reverse, relu, dxproj)
