@@ -11,7 +11,7 @@ arithmetic, so LLVM vectorises the gate loops around it.  The sigmoid is
 
 The polynomials are evaluated with ``mul_add``, LLVM's ``fmuladd``: one
 fused instruction where the CPU has FMA, and the same choice in a loop's
-vector body and its scalar remainder, so a row computes bit for bit the
+vector body and its scalar remainder, so a value computes bit for bit the
 same whichever part of a loop it falls in (Numba's ``fastmath`` contraction
 fuses the two differently, which broke that; docs/benchmarks.md, twelfth
 session).
