@@ -509,6 +509,7 @@ def _run_lanes(lane, lanes):
         if raised is not None and (leaving is None or (issubclass(leaving, Exception)
                                                        and not isinstance(raised, Exception))):
             raise raised
+        raised = None  # dropped: its traceback would keep this frame alive
 
 
 # How often a thread finding helpers claimed looks for claims whose threads

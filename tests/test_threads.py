@@ -265,6 +265,28 @@ def test_what_lane_zero_raised_is_not_replaced_by_a_helpers_error(two_threads, f
     assert sorted(seen) == [0, 1]
 
 
+def test_an_interrupt_in_the_clean_up_outranks_lane_zeros_error(two_threads):
+    # Lane 0 failed, then a Ctrl-C lands while the helpers are being joined:
+    # the Ctrl-C leaves (the caller asked to stop), and no helper stays claimed.
+    finish, calls = _threads._finish, []
+
+    def interrupted_finish(helpers):
+        calls.append(len(helpers))
+        finish(helpers)
+        if len(calls) == 2:  # the clean-up's call (the first finishes leftovers)
+            raise KeyboardInterrupt
+
+    two_threads.setattr(_threads, "_finish", interrupted_finish)
+
+    def own():
+        raise ValueError("lane 0")
+
+    with pytest.raises(KeyboardInterrupt):
+        run_shards([own, lambda: time.sleep(0.01)])
+    assert len(calls) == 2 and calls[1] == 1
+    assert all(h.owner == 0 for h in _threads._get_helpers())
+
+
 def test_an_interrupt_while_joining_outranks_a_lanes_error():
     # _finish retries a join cut by a Ctrl-C; the lane's error seen before
     # the Ctrl-C must not be what leaves.
