@@ -336,7 +336,8 @@ class _Helper:
                     self._poster_asleep = False
                 break
             except BaseException as exc:  # Ctrl-C, a signal handler's exception, ...
-                interrupted = interrupted or exc
+                if _outranks(exc, interrupted):
+                    interrupted = exc
         error, self._error, self._task = self._error, None, None
         if self._dead and self._done < posted:
             error = RuntimeError(
@@ -496,9 +497,7 @@ def _run_lanes(lane, lanes):
             try:
                 _finish([h for h in helpers if h.owner == me])
             except BaseException as exc:
-                # The first error, but an interrupt over any error (as in _finish).
-                if raised is None or (isinstance(raised, Exception)
-                                      and not isinstance(exc, Exception)):
+                if _outranks(exc, raised):
                     raised = exc
                 if any(h.owner == me for h in helpers):
                     continue
@@ -506,8 +505,7 @@ def _run_lanes(lane, lanes):
         # What is already leaving keeps leaving (lane 0's error, a Ctrl-C),
         # unless the clean-up met an interrupt and it is an ordinary error:
         # a lane's exception raised here would replace a Ctrl-C.
-        if raised is not None and (leaving is None or (issubclass(leaving, Exception)
-                                                       and not isinstance(raised, Exception))):
+        if raised is not None and _outranks(raised, leaving):
             raise raised
         raised = None  # dropped: its traceback would keep this frame alive
 
@@ -556,6 +554,20 @@ def _adopt_orphans(helpers, me):
     return adopted
 
 
+def _outranks(new, kept):
+    """Whether exception ``new`` leaves instead of ``kept`` (an exception, its class, or None).
+
+    The first one leaves, except that an interrupt (outside ``Exception``:
+    a Ctrl-C, ``SystemExit``) outranks an ordinary error: the caller asked
+    to stop, and a lane's error must not hide that.  The one rule for
+    ``_Helper.join``, ``_finish`` and ``_run_lanes``.
+    """
+    if kept is None:
+        return True
+    kept_class = kept if isinstance(kept, type) else type(kept)
+    return issubclass(kept_class, Exception) and not isinstance(new, Exception)
+
+
 def _finish(helpers):
     """Join every helper of ``helpers``, then give them back; raise what they raised.
 
@@ -570,8 +582,7 @@ def _finish(helpers):
             try:
                 helper.join()  # returns at once once joined: retried freely
             except BaseException as exc:
-                if error is None or (isinstance(error, Exception)
-                                     and not isinstance(exc, Exception)):
+                if _outranks(exc, error):
                     error = exc
             if helper.idle:
                 break

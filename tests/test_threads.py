@@ -310,6 +310,30 @@ def test_an_interrupt_while_joining_outranks_a_lanes_error():
     assert helper.given_back
 
 
+def test_a_join_keeps_a_ctrl_c_over_an_earlier_signal_handlers_error(two_threads):
+    # join waits on through anything raised meanwhile, then raises it: a
+    # TimeoutError from a signal handler, then a Ctrl-C, leaves as the Ctrl-C.
+    helper = _threads._get_helpers()[0]
+    me = threading.get_native_id()
+    assert helper.take(me)
+    raises = [TimeoutError("alarm"), KeyboardInterrupt()]
+    spin = _threads._Helper._spin
+
+    def interrupted_spin(self, *args, **kwargs):  # the poster's waits only, not the helper's
+        if raises and threading.current_thread() is not self._thread:
+            raise raises.pop(0)
+        return spin(self, *args, **kwargs)
+
+    two_threads.setattr(_threads._Helper, "_spin", interrupted_spin)
+    try:
+        helper.post(lambda: time.sleep(0.01))
+        with pytest.raises(KeyboardInterrupt):
+            helper.join()
+        assert helper.idle
+    finally:
+        helper.give_back()
+
+
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_a_helper_that_dies_gives_an_error_and_is_replaced(two_threads):
     # A failure of the helper's own loop (not of a lane) once it has seen a
