@@ -21,6 +21,20 @@ CELL_GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 _DIRECTION_KEYS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
 
+def _stored_name(key, name):
+    """Entry of ``theta`` that holds public array ``name`` of direction ``key``.
+
+    Weight matrices are stored transposed (``weight_ih_T``, ``weight_hh_T``:
+    see ``Layout``), biases as they are.
+    """
+    return key + (name + "_T" if name.startswith("weight") else name)
+
+
+def _public(p, stored):
+    """Entry ``stored`` of ``unpack``'s dict in PyTorch's layout (a ``*_T`` entry's transpose)."""
+    return p[stored].T if stored.endswith("_T") else p[stored]
+
+
 @dataclass(frozen=True)
 class Architecture:
     """Everything that fixes the parameter shapes of a network.
@@ -169,11 +183,10 @@ class Layout:
         order = ["embedding"] if "embedding" in p else []
         for layer in range(arch.n_layers):
             for d in range(arch.n_directions):
-                key = f"{layer}.{d}."
-                order += [key + "weight_ih_T", key + "weight_hh_T", key + "bias_ih", key + "bias_hh"]
+                order += [_stored_name(f"{layer}.{d}.", name) for name in _DIRECTION_KEYS]
         order += ["coef", "intercept"]
         for name in order:
-            target = p[name].T if name.endswith("_T") else p[name]
+            target = _public(p, name)
             if name == "embedding":
                 target[...] = rng.standard_normal(target.shape)
             elif name in ("coef", "intercept"):
@@ -201,14 +214,8 @@ class Layout:
             directions = []
             for d in range(arch.n_directions):
                 key = f"{layer}.{d}."
-                directions.append(
-                    {
-                        "weight_ih": p[key + "weight_ih_T"].T,
-                        "weight_hh": p[key + "weight_hh_T"].T,
-                        "bias_ih": p[key + "bias_ih"],
-                        "bias_hh": p[key + "bias_hh"],
-                    }
-                )
+                directions.append({name: _public(p, _stored_name(key, name))
+                                   for name in _DIRECTION_KEYS})
             recurrent.append(directions)
         return {
             "recurrent_weights_": recurrent,
@@ -224,7 +231,7 @@ class Layout:
         arch = self.arch
 
         def put(name, value, what):
-            target = p[name].T if name.endswith("_T") else p[name]
+            target = _public(p, name)
             value = np.asarray(value)
             if value.dtype.kind not in "biuf":
                 raise TypeError(f"{what} must be a real numeric array, got dtype {value.dtype}.")
@@ -259,8 +266,7 @@ class Layout:
                         f"{list(_DIRECTION_KEYS)}."
                     )
                 for name in _DIRECTION_KEYS:
-                    stored = key + (name + "_T" if name.startswith("weight") else name)
-                    put(stored, weights[name], f"{where}['{name}']")
+                    put(_stored_name(key, name), weights[name], f"{where}['{name}']")
         if "embedding" in p:
             put("embedding", embedding, "embedding_")
         put("coef", coef, "coef_")
