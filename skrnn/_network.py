@@ -137,6 +137,15 @@ def _run_sharded(kernel, lead, shards, w_hh_t, rest):
     ])
 
 
+def _xproj_key(key):
+    """Workspace key of a layer direction's ``xproj``.
+
+    Its buffer outlives the forward: the LSTM writes its gates over it, and
+    ``_layer_backward`` writes every cell's ``dxproj`` into it.
+    """
+    return key + "xproj"
+
+
 def _layer_forward(ws, key, cell, relu, xproj, batch_sizes, shards, w_hh_t, b_hh, h0, c0,
                    reverse):
     n_rows = xproj.shape[0]
@@ -173,7 +182,7 @@ def _layer_backward(ws, key, cell, relu, dh, batch_sizes, shards, h, state, h0, 
     # The forward's xproj is not read again once the forward is done: dxproj
     # takes its buffer (the same workspace key and shape), one (N, G*H)
     # array less at the peak.
-    dxproj = ws.empty(key + "xproj", (dh.shape[0], w_hh_t.shape[1]), dh.dtype)
+    dxproj = ws.empty(_xproj_key(key), (dh.shape[0], w_hh_t.shape[1]), dh.dtype)
     dhproj = dxproj
     if cell == "rnn":
         kernel, rest = rnn_backward, (h, w_hh_t, reverse, relu, dxproj)
@@ -443,7 +452,7 @@ class Network:
                 inp_ones = wide[:, lead:]
             for d in range(arch.n_directions):
                 key = f"{layer}.{d}."
-                xproj = ws.empty(key + "xproj", (n_rows, width), dtype)
+                xproj = ws.empty(_xproj_key(key), (n_rows, width), dtype)
                 if gathers:
                     gather_rows(p[key + "weight_ih_T"], x, p[key + "bias_ih"], xproj)
                 elif inp_ones is not None:
