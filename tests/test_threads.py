@@ -1,5 +1,6 @@
 """Shards of a batch and the threads that run them (skrnn/_threads.py, docs/internals.md)."""
 
+import faulthandler
 import multiprocessing
 import sys
 import threading
@@ -13,6 +14,18 @@ from skrnn import RNNClassifier
 from skrnn._batching import HALVE_STEP_WORK, SHARD_SEQUENCES, shard_bounds
 from skrnn import _threads
 from skrnn._threads import run_chunks, run_shards, single_threaded_blas
+
+
+@pytest.fixture(autouse=True)
+def no_hang():
+    """End the run with every thread's traceback if a test here hangs.
+
+    A lost wake-up or a lane never joined shows up as a hang, which would
+    otherwise hold CI until its time limit.
+    """
+    faulthandler.dump_traceback_later(300, exit=True)
+    yield
+    faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.mark.parametrize("step_work", [0, HALVE_STEP_WORK])
@@ -65,20 +78,6 @@ def test_run_shards_runs_each_shard_once_and_reraises(n_shards):
 
     with pytest.raises(RuntimeError, match=f"shard {n_shards - 1}"):
         run_shards([partial(fail, k) for k in range(n_shards)])
-
-
-@pytest.fixture(autouse=True)
-def no_hang():
-    """End the run with every thread's traceback if a test here hangs.
-
-    A lost wake-up or a lane never joined shows up as a hang, which would
-    otherwise hold CI until its time limit.
-    """
-    import faulthandler
-
-    faulthandler.dump_traceback_later(300, exit=True)
-    yield
-    faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture
