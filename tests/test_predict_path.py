@@ -13,7 +13,7 @@ import pytest
 from sklearn.base import clone
 
 from skrnn import RNNClassifier, RNNRegressor, RNNSequenceTagger
-from skrnn._batching import (HALVE_STEP_WORK, SHARD_SEQUENCES, _sorted_layout, pack_batch,
+from skrnn._batching import (HALVE_STEP_WORK, SHARD_SEQUENCES, pack_batch,
                              shard_bounds)
 from skrnn._network import Network
 from skrnn._params import Architecture, Layout
@@ -123,11 +123,35 @@ def test_one_sequence_equals_its_row_of_a_batch(cube):
         np.testing.assert_array_equal(reg.predict(X[i : i + 1]), full[i : i + 1])
 
 
+def _reference_layout(offsets, idx):
+    """The packed layout by its definition, with NumPy's stable sort."""
+    lengths = offsets[idx + 1] - offsets[idx]
+    order = np.argsort(-lengths, kind="stable")
+    lengths = lengths[order]
+    n_steps = int(lengths[0]) if lengths.shape[0] else 0
+    batch_sizes = np.array([np.count_nonzero(lengths > t) for t in range(n_steps)],
+                           dtype=np.int64)
+    rows = np.array([offsets[idx[order[b]]] + t for t in range(n_steps)
+                     for b in range(batch_sizes[t])], dtype=np.int64)
+    return order, lengths, batch_sizes, rows
+
+
+def _check_layout(seqs, idx):
+    got = pack_batch(seqs, idx)
+    want = _reference_layout(seqs.offsets, idx)
+    for name, expected in zip(("order", "lengths", "batch_sizes", "rows"), want):
+        a = getattr(got, name)
+        assert a.dtype == np.int64 and a.shape == expected.shape, name
+        np.testing.assert_array_equal(a, expected, err_msg=name)
+    np.testing.assert_array_equal(got.x, seqs.values[want[3]])
+    for step_work in (0, HALVE_STEP_WORK):
+        np.testing.assert_array_equal(got.shards(step_work), shard_bounds(want[1], step_work))
+
+
 @pytest.mark.parametrize("shape", [(7, 5, 3), (1, 9, 2), (4, 0, 2), (6, 4)])
-def test_equal_lengths_pack_as_the_sorted_layout_would(shape):
-    # pack_batch skips the sort for equal-length sequences; the batch must be
-    # the one the general sorted layout builds, for prediction's ranges and
-    # for training's shuffled index lists alike.
+def test_equal_lengths_pack_as_the_layout_defines(shape):
+    # Equal lengths: the order is the requested one, for prediction's ranges
+    # and for training's shuffled index lists alike.
     rng = np.random.RandomState(0)
     X = rng.normal(size=shape)
 
@@ -141,16 +165,23 @@ def test_equal_lengths_pack_as_the_sorted_layout_would(shape):
     n = shape[0]
     for idx in (np.arange(n), np.arange(1, n), np.arange(n - 1, n), rng.permutation(n),
                 np.arange(0)):
-        got = pack_batch(seqs, idx)
-        want = _sorted_layout(seqs.offsets, idx)
-        for name, expected in zip(("order", "lengths", "batch_sizes", "rows"), want):
-            a = getattr(got, name)
-            assert a.dtype == expected.dtype and a.shape == expected.shape, name
-            np.testing.assert_array_equal(a, expected, err_msg=name)
-        np.testing.assert_array_equal(got.x, seqs.values[want[3]])
-        for step_work in (0, HALVE_STEP_WORK):
-            np.testing.assert_array_equal(got.shards(step_work),
-                                          shard_bounds(want[1], step_work))
+        _check_layout(seqs, idx)
+        if shape[1]:
+            np.testing.assert_array_equal(pack_batch(seqs, idx).order, np.arange(idx.shape[0]))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_ragged_lengths_pack_longest_first_keeping_ties_in_order(seed):
+    # Ties (many at these lengths) keep the order of the index list; zero
+    # lengths go last; repeated indices pack each copy.
+    rng = np.random.RandomState(seed)
+    lengths = rng.randint(0, [2, 4, 9, 40, 3, 60][seed], size=rng.randint(1, 50))
+    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    seqs = Sequences(rng.normal(size=(offsets[-1], 2)), offsets, 2)
+    n = lengths.shape[0]
+    for idx in (np.arange(n), rng.permutation(n), rng.randint(0, n, size=2 * n),
+                np.arange(0)):
+        _check_layout(seqs, idx)
 
 
 def test_uniform_length_of_ragged_sequences():

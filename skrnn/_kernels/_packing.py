@@ -24,6 +24,48 @@ def step_starts(batch_sizes):
 
 
 @numba.njit(cache=True, nogil=True)
+def packed_layout(offsets, idx):
+    """``(order, lengths, batch_sizes, rows)`` of the sequences ``idx`` in the packed layout.
+
+    ``order``: positions in ``idx`` sorted by decreasing length, stably (equal
+    lengths keep their order in ``idx``, so the layout never depends on a
+    tie-break); ``lengths`` in that order; ``batch_sizes[t]``: how many are
+    longer than ``t``; ``rows``: ``pack_rows`` of them.  A counting sort by
+    length: one pass, no comparison sort.
+    """
+    n = idx.shape[0]
+    raw = np.empty(n, dtype=np.int64)
+    n_steps = 0
+    for b in range(n):
+        raw[b] = offsets[idx[b] + 1] - offsets[idx[b]]
+        if raw[b] > n_steps:
+            n_steps = raw[b]
+    count = np.zeros(n_steps + 1, dtype=np.int64)
+    for b in range(n):
+        count[raw[b]] += 1
+    # Longest first: a length's first slot follows every longer sequence.
+    slot = np.empty(n_steps + 1, dtype=np.int64)
+    batch_sizes = np.empty(n_steps, dtype=np.int64)
+    longer = 0
+    for length in range(n_steps, -1, -1):
+        slot[length] = longer
+        longer += count[length]
+        if length > 0:
+            batch_sizes[length - 1] = longer
+    order = np.empty(n, dtype=np.int64)
+    lengths = np.empty(n, dtype=np.int64)
+    for b in range(n):
+        k = slot[raw[b]]
+        slot[raw[b]] = k + 1
+        order[k] = b
+        lengths[k] = raw[b]
+    sorted_idx = np.empty(n, dtype=np.int64)
+    for k in range(n):
+        sorted_idx[k] = idx[order[k]]
+    return order, lengths, batch_sizes, pack_rows(offsets, sorted_idx, batch_sizes)
+
+
+@numba.njit(cache=True, nogil=True)
 def pack_rows(offsets, order, batch_sizes):
     """Source row (in the ragged ``values``) of every packed row.
 
@@ -69,6 +111,38 @@ def previous_states(h_all, h0, batch_sizes, reverse, out):
             dst = out[r0 + b]
             for j in range(hidden):
                 dst[j] = src[j]
+
+
+@numba.njit(cache=True, nogil=True)
+def balanced_cuts(lengths, n_parts):
+    """Boundaries cutting the runs ``lengths`` (all non-zero) into ``n_parts`` of about equal sum.
+
+    Part ``k`` ends after the first run at which the running sum reaches
+    ``k / n_parts`` of the total; equal boundaries collapse into one, so
+    there can be fewer parts.  Returns int64 ``[0, ..., len(lengths)]``.
+    """
+    n = lengths.shape[0]
+    work = np.empty(n, dtype=np.int64)
+    acc = 0
+    for i in range(n):
+        acc += lengths[i]
+        work[i] = acc
+    bounds = np.empty(n_parts + 1, dtype=np.int64)
+    bounds[0] = 0
+    n_bounds = 1
+    i = 0
+    for k in range(1, n_parts + 1):
+        if k < n_parts:
+            target = acc * k / n_parts
+            while i < n and work[i] < target:
+                i += 1
+            cut = i + 1
+        else:
+            cut = n
+        if cut > bounds[n_bounds - 1]:
+            bounds[n_bounds] = cut
+            n_bounds += 1
+    return bounds[:n_bounds]
 
 
 @numba.njit(cache=True, nogil=True)
