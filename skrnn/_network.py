@@ -16,7 +16,7 @@ from ._kernels._gru import gru_backward, gru_forward
 from ._kernels._lstm import lstm_backward, lstm_forward
 from ._kernels._optim import axpy
 from ._kernels._output import binary_log_loss, softmax_cross_entropy, squared_error
-from ._kernels._packing import previous_states, step_starts
+from ._kernels._packing import end_rows, previous_states
 from ._kernels._rnn import rnn_backward, rnn_forward
 from ._threads import run_halves, run_shards
 
@@ -297,20 +297,7 @@ def _final_rows(batch):
     Forward: the last step; reverse: step 0 (the state after consuming the
     first step, torch's ``h_n`` order).  -1 for zero-length sequences.
     """
-    lengths = batch.lengths
-    if _all_live(batch):
-        # No masks (~4 us of a one-sequence predict).
-        b = np.arange(lengths.shape[0], dtype=np.int64)
-        return step_starts(batch.batch_sizes)[lengths - 1] + b, b
-    live = lengths > 0
-    last = np.full(lengths.shape[0], -1, dtype=np.int64)
-    first = np.full(lengths.shape[0], -1, dtype=np.int64)
-    if batch.batch_sizes.shape[0]:
-        starts = step_starts(batch.batch_sizes)
-        b = np.flatnonzero(live)
-        last[b] = starts[lengths[b] - 1] + b
-        first[b] = b
-    return last, first
+    return end_rows(batch.batch_sizes, batch.lengths)
 
 
 def _head(p, feat):
@@ -352,6 +339,23 @@ class Network:
             e.name for e in layout.entries
             if e.name.endswith("weight_ih_T") or e.name == "embedding"
         )
+        # (array, its views) of the last two arrays unpacked: a fit passes the
+        # same theta and gradient buffer every step.
+        self._unpacked = ()
+
+    def _unpack(self, flat):
+        """``layout.unpack(flat)``, kept for the two arrays most recently unpacked.
+
+        Unpacking builds ~10 views (~5 us, twice a training step).  Held by
+        identity, which keeps ``flat`` alive, so the views can never point
+        into memory that was freed and reused.
+        """
+        for held, views in self._unpacked:
+            if held is flat:
+                return views
+        views = self.layout.unpack(flat)
+        self._unpacked = (self._unpacked + ((flat, views),))[-2:]
+        return views
 
     # -- forward ------------------------------------------------------------
     def forward(self, theta, batch, init=None, final_states=True, params=None):
@@ -364,7 +368,7 @@ class Network:
         ``(logits, states)`` where ``states`` are each sequence's states after
         its last step here (None unless ``final_states``).
         """
-        p = self.layout.unpack(theta) if params is None else params
+        p = self._unpack(theta) if params is None else params
         init = self._initial_states(init, batch, p["coef"].dtype)
         logits, cache = self._forward(p, batch, keep=False, init=init)
         return logits, self._final_states(cache, batch, init) if final_states else None
@@ -526,7 +530,11 @@ class Network:
         """Weighted loss sum, weight total and ``dlogits`` (already weighted)."""
         n = logits.shape[0]
         if w is None:
-            w = np.ones(n, dtype=logits.dtype)
+            w = self._ws.empty("ones", (n,), logits.dtype)
+            w.fill(1)
+            wsum = float(n)
+        else:
+            wsum = float(np.sum(w, dtype=np.float64))
         dz = np.empty_like(logits)
         if self.loss == "binary":
             total = binary_log_loss(logits.reshape(-1), y, w, dz.reshape(-1))
@@ -534,7 +542,7 @@ class Network:
             total = softmax_cross_entropy(logits, y, w, dz)
         else:
             total = squared_error(logits, y, w, dz)
-        return total, float(np.sum(w, dtype=np.float64)), dz
+        return total, wsum, dz
 
     def loss_and_grad(self, theta, batch, alpha=0.0, out=None):
         """Mean weighted loss (+ L2) on ``batch`` and its gradient w.r.t. ``theta``.
@@ -559,7 +567,7 @@ class Network:
         ``(loss, grad, final_states)``, the last None unless asked for.
         """
         layout, arch = self.layout, self.arch
-        p = layout.unpack(theta)
+        p = self._unpack(theta)
         init = self._initial_states(init, batch, theta.dtype)
         logits, cache = self._forward(p, batch, keep=True, init=init)
         caches, feat, final = cache
@@ -573,14 +581,14 @@ class Network:
 
         if out is None:
             grad = np.zeros_like(theta)
-            g = layout.unpack(grad)
+            g = layout.unpack(grad)  # a fresh array: not worth keeping
         else:
             # Every entry is overwritten below but those the token gradients
             # are scatter-added into: only they need zeros.  A fresh
             # vocabulary-wide zeros_like a step was 40 % of a 100k-token step
             # without an embedding (38 of 94 ms).
             grad = out
-            g = layout.unpack(grad)
+            g = self._unpack(grad)
             for name in self._scatter_targets:
                 g[name].fill(0)
         g["coef"][...] = dlogits.T @ feat

@@ -85,6 +85,26 @@ def pack_rows(offsets, order, batch_sizes):
 
 
 @numba.njit(cache=True, nogil=True)
+def end_rows(batch_sizes, lengths):
+    """``(last, first)``: the packed rows of each sorted sequence's last and first step.
+
+    -1 for both of a zero-length sequence.
+    """
+    n = lengths.shape[0]
+    starts = step_starts(batch_sizes)
+    last = np.empty(n, dtype=np.int64)
+    first = np.empty(n, dtype=np.int64)
+    for b in range(n):
+        if lengths[b] > 0:
+            last[b] = starts[lengths[b] - 1] + b
+            first[b] = b
+        else:
+            last[b] = -1
+            first[b] = -1
+    return last, first
+
+
+@numba.njit(cache=True, nogil=True)
 def previous_states(h_all, h0, batch_sizes, reverse, out):
     """Row-aligned copy of the state each packed row's step started from.
 
