@@ -210,7 +210,11 @@ SPLIT_GEMM_FLOPS = 5e7
 # MFLOP) each took 0.5-0.66 ms on one thread.  A/B in one process, batch 32:
 # LSTM-128 and GRU-128 steps 0.95-0.97x the time, LSTM-64 and GRU-64 at
 # batch 64 0.95x; splitting from 3-4.5e5 values made LSTM-64 (410,000) 1.04x.
-SPLIT_GEMM_VALUES = 6e5
+# With the spinning helpers and the batch's shard cuts in Numba, 4e5 split
+# LSTM-64's and GRU-64's projections and weight-gradient GEMMs at batch 32
+# (426,000-545,000 values): their steps 0.92-0.94x the time in three A/Bs,
+# RNN-128 0.94-0.97x, LSTM-48, GRU-96 and LSTM-32 at batch 64 within noise.
+SPLIT_GEMM_VALUES = 4e5
 _SPLIT_MIN_ROWS = 64
 
 
