@@ -244,6 +244,29 @@ def test_gradient_into_a_buffer_of_garbage_equals_a_fresh_one(cell, per_step, to
     np.testing.assert_array_equal(grad, fresh)
 
 
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_kept_views_follow_the_array_passed_and_its_updates(cell):
+    # Network keeps the views of the last two arrays it unpacked: three
+    # parameter vectors in turn, each changed in place between calls, must
+    # give what a network that never saw the others gives.
+    rng = np.random.RandomState(5)
+    layout, _, seqs, y, w = _stacked_bidirectional_case(rng, cell, False, False, None)
+    batch = pack_batch(seqs, np.arange(seqs.n_samples), y=y, w=w)
+    thetas = [layout.init_theta(rng, np.float64) for _ in range(3)]
+    grads = [np.empty_like(thetas[0]) for _ in range(2)]
+    network = Network(layout, "multiclass", False)
+    for k in range(7):
+        theta, grad = thetas[k % 3], grads[k % 2]
+        theta *= 0.9  # in place: the kept views must see it
+        got = network.loss_and_grad(theta, batch, 0.1, out=grad)
+        want = Network(layout, "multiclass", False).loss_and_grad(theta.copy(), batch, 0.1)
+        assert got[0] == want[0]
+        np.testing.assert_array_equal(got[1], want[1])
+        np.testing.assert_array_equal(network.forward(theta, batch)[0],
+                                      Network(layout, "multiclass", False).forward(
+                                          theta.copy(), batch)[0])
+
+
 def test_workspace_reuses_by_key_and_never_hands_out_too_little():
     ws = _network._Workspace()
     first = ws.empty("a", (50, 8), np.float32)
