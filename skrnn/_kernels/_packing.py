@@ -40,16 +40,17 @@ def packed_layout(offsets, idx):
         raw[b] = offsets[idx[b] + 1] - offsets[idx[b]]
         if raw[b] > n_steps:
             n_steps = raw[b]
-    count = np.zeros(n_steps + 1, dtype=np.int64)
+    # How many sequences have each length, then, in the same array, the
+    # first slot of each length: longest first, after every longer sequence.
+    slot = np.zeros(n_steps + 1, dtype=np.int64)
     for b in range(n):
-        count[raw[b]] += 1
-    # Longest first: a length's first slot follows every longer sequence.
-    slot = np.empty(n_steps + 1, dtype=np.int64)
+        slot[raw[b]] += 1
     batch_sizes = np.empty(n_steps, dtype=np.int64)
     longer = 0
     for length in range(n_steps, -1, -1):
+        count = slot[length]
         slot[length] = longer
-        longer += count[length]
+        longer += count
         if length > 0:
             batch_sizes[length - 1] = longer
     order = np.empty(n, dtype=np.int64)
