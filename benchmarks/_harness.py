@@ -122,12 +122,11 @@ def interleaved_times(fns, repeats, warmup=True, settle_s=SETTLE_S):
         for fn in live.values():
             fn()
     times = {k: [] for k in live}
-    turns = []
     for _ in range(repeats):
         for key, fn in live.items():
-            turns.append(time.perf_counter())
+            turn = time.perf_counter()
             settle(fn, settle_s)
-            if _end_quiet_spell_from_a_wake(turns):
+            if _end_quiet_spell_begun_after(turn):
                 settle(fn, RESETTLE_S)
             start = time.perf_counter()
             fn()
@@ -138,26 +137,24 @@ def interleaved_times(fns, repeats, warmup=True, settle_s=SETTLE_S):
 # skrnn's helper threads stop spinning for ``_threads.QUIET_S`` (1 s) once
 # they find their core taken twice in a row (``_threads.LATE_S``), as on an
 # oversubscribed machine.  At the start of skrnn's turn torch's OpenMP
-# workers are still spinning (10-25 ms, ``bench_interference.py``), which
-# sets off such a spell; lasting 1 s, it covered the next several turns, and
-# 14-15 of 21 timed calls at hidden 128 ran with sleeping hand-overs (6-15 %
-# slower at two shards, LSTM-64 to GRU-128).  A spell that began within
-# ``WAKE_S`` of a turn's start is the other library's wake and is ended,
-# then the side settles again for ``RESETTLE_S`` (its helpers were asleep);
-# a spell that began later is kept, as a loop running alone keeps it
-# (machine noise set one off about once in 5 s of a lone LSTM-128 loop).
-WAKE_S = 0.025
+# workers are still spinning (10-25 ms, ``bench_interference.py``; spells
+# began 3-41 ms into the turn), which sets off such a spell; lasting 1 s, it
+# covered the next several turns, and 14-15 of 21 timed calls at hidden 128
+# ran with sleeping hand-overs (6-15 % slower at two shards, LSTM-64 to
+# GRU-128).  A spell that began during a turn's settling is the other
+# library's wake and is ended, then the side settles again for
+# ``RESETTLE_S`` (its helpers were asleep).  One that began before is kept,
+# as a loop running alone keeps it: machine noise set one off about once in
+# 5 s of a lone LSTM-128 loop, so about one 50 ms settling in 100 would
+# have met one of its own.
 RESETTLE_S = 0.01
 
 
-def _end_quiet_spell_from_a_wake(turns):
-    """End skrnn's quiet spell if it began within ``WAKE_S`` of one of ``turns``; whether it did."""
+def _end_quiet_spell_begun_after(start):
+    """End skrnn's quiet spell if it began after ``start``; whether it did."""
     from skrnn import _threads
 
-    if _threads._quiet_until <= time.perf_counter():
-        return False
-    began = _threads._quiet_until - _threads.QUIET_S
-    if not any(start <= began < start + WAKE_S for start in turns):
+    if _threads._quiet_until - _threads.QUIET_S < start:
         return False
     _threads._quiet_until = 0.0
     return True
