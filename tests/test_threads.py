@@ -12,6 +12,7 @@ import pytest
 
 from skrnn import RNNClassifier
 from skrnn._batching import HALVE_STEP_WORK, SHARD_SEQUENCES, shard_bounds
+from skrnn._kernels._packing import balanced_cuts
 from skrnn import _threads
 from skrnn._threads import run_chunks, run_shards, single_threaded_blas
 
@@ -47,6 +48,21 @@ def test_shards_cover_the_live_sequences_in_balanced_ranges(seed, step_work):
         work = [lengths[a:b].sum() for a, b in zip(bounds[:-1], bounds[1:])]
         # Each shard is within one sequence of an equal share of the steps.
         assert max(work) - min(work) <= 2 * lengths.max()
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_shard_cuts_are_where_the_running_length_first_reaches_each_share(seed):
+    # Shards decide which rows share a BLAS call, so results depend on the
+    # cuts to the last bit: they are pinned to their definition (here with
+    # NumPy), many ties and heavy tails included.
+    rng = np.random.RandomState(seed)
+    n = rng.randint(1, 300)
+    lengths = np.sort(rng.randint(1, [2, 5, 120, 5000][seed % 4], n))[::-1].astype(np.int64)
+    n_parts = rng.randint(2, 17)
+    work = np.cumsum(lengths)
+    cuts = np.searchsorted(work, work[-1] * np.arange(1, n_parts) / n_parts, side="left") + 1
+    want = np.unique(np.concatenate(([0], cuts, [n])))
+    np.testing.assert_array_equal(balanced_cuts(lengths, n_parts), want)
 
 
 def test_a_batch_of_32_is_halved_only_when_each_step_carries_enough_work():
