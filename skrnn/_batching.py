@@ -4,11 +4,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._kernels._packing import balanced_cuts, chunk_starts, packed_layout, step_starts
+from ._kernels._packing import balanced_cuts, chunk_starts, packed_layout, part_rows, step_starts
 
 __all__ = [
     "PackedBatch",
     "pack_batch",
+    "batch_part",
     "shard_bounds",
     "batch_plan",
     "chunk_ranges",
@@ -89,6 +90,9 @@ class PackedBatch:
     y, w : ndarray or None
         Targets and weights, in sorted order (many-to-one) or packed order
         (many-to-many).
+    whole : bool
+        Run as one shard whatever its size: a part of a larger batch
+        (``batch_part``), which already runs on a thread of its own.
     """
 
     x: np.ndarray
@@ -98,6 +102,7 @@ class PackedBatch:
     rows: np.ndarray
     y: object = None
     w: object = None
+    whole: bool = False
 
     _shard_cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -105,7 +110,11 @@ class PackedBatch:
         """Boundaries of the batch's shards in sorted order (see ``shard_bounds``)."""
         bounds = self._shard_cache.get(step_work)
         if bounds is None:
-            bounds = self._shard_cache[step_work] = shard_bounds(self.lengths, step_work)
+            if self.whole:
+                bounds = np.array([0, np.count_nonzero(self.lengths)], dtype=np.int64)
+            else:
+                bounds = shard_bounds(self.lengths, step_work)
+            self._shard_cache[step_work] = bounds
         return bounds
 
     @property
@@ -136,6 +145,25 @@ def pack_batch(seqs, idx, *, y=None, w=None, per_step=False):
         yb = None if y is None else y[sel]
         wb = None if w is None else w[sel]
     return PackedBatch(x, batch_sizes, lengths, order, rows, yb, wb)
+
+
+def batch_part(batch, lo, hi, per_step):
+    """Sorted sequences ``lo:hi`` of a ``PackedBatch`` as a packed batch of their own.
+
+    Its rows are copied, so that a thread working on the part writes and
+    reads only its own memory; it runs as one shard (``PackedBatch.whole``).
+    Targets and weights follow their sequences (many-to-one) or rows
+    (``per_step``).
+    """
+    rows, batch_sizes = part_rows(batch.batch_sizes, lo, hi)
+    if per_step:
+        y = None if batch.y is None else batch.y[rows]
+        w = None if batch.w is None else batch.w[rows]
+    else:
+        y = None if batch.y is None else batch.y[lo:hi]
+        w = None if batch.w is None else batch.w[lo:hi]
+    return PackedBatch(np.take(batch.x, rows, axis=0), batch_sizes, batch.lengths[lo:hi],
+                       batch.order[lo:hi], batch.rows[rows], y, w, whole=True)
 
 
 def batch_plan(n_samples, batch_size, rng=None):

@@ -426,22 +426,24 @@ def run_shards(calls):
     _run_lanes(lane, lanes)
 
 
-def run_chunks(task, n_chunks):
+def run_chunks(task, n_chunks, per_lane=2):
     """Call ``task(k, lane)`` for every chunk ``k``, whole chunks side by side.
 
-    For work that comes in many independent chunks (prediction).  With at
-    least two chunks per thread, each of the lanes takes every ``lanes``-th
-    chunk and runs it whole, its shards and GEMM halves included, in the
-    lane's own thread: no hand-over per chunk and no wait for the slower
-    half inside a chunk.  With fewer, a lane could sit idle behind the other's
-    last chunk, so the chunks run one after another in the caller's thread,
-    each spread over the threads by its shards as usual.  ``lane`` (0 for
-    the caller's thread) lets the task keep one workspace per thread.
-    Results cannot depend on the lanes as long as ``task`` writes only its
-    chunk's outputs.  Exceptions propagate.
+    For work that comes in independent chunks (prediction's chunks, the
+    parts of a training batch).  With at least ``per_lane`` chunks per
+    thread, each of the lanes takes every ``lanes``-th chunk and runs it
+    whole, its shards and GEMM halves included, in the lane's own thread: no
+    hand-over per chunk and no wait for the slower half inside a chunk.  With
+    fewer, the chunks run one after another in the caller's thread, each
+    spread over the threads by its shards as usual.  Prediction's chunks are
+    of unequal sizes, so it asks for two a lane (one lane could sit idle
+    behind the other's last chunk); a training batch's parts are balanced
+    (``per_lane=1``).  ``lane`` (0 for the caller's thread) lets the task keep
+    one workspace per thread.  Results cannot depend on the lanes as long as
+    ``task`` writes only its chunk's outputs.  Exceptions propagate.
     """
     inside = getattr(_lane_state, "inside", False)
-    lanes = 1 if inside else min(n_threads(), n_chunks // 2)
+    lanes = 1 if inside else min(n_threads(), n_chunks // per_lane)
     if lanes <= 1:
         for k in range(n_chunks):
             task(k, 0)

@@ -3,7 +3,8 @@
 Tiny float64 networks on one ragged batch (lengths differ, one sequence has
 zero steps), over every cell x depth x direction x head x loss, with L2 and
 sample weights; plus token input with and without an embedding.  Each check
-runs on whole and on sharded batches (docs/internals.md, "Shards").
+runs on whole batches, on batches sharded inside the kernels and on batches
+run as parts (docs/internals.md, "Shards").
 """
 
 import itertools
@@ -21,14 +22,18 @@ from skrnn._sequences import Sequences
 LENGTHS = [4, 2, 0, 3, 1]
 
 
-@pytest.fixture(autouse=True, params=["whole", "sharded"])
+@pytest.fixture(autouse=True, params=["whole", "sharded", "parts"])
 def sharding(request, monkeypatch):
-    """Every check runs twice: batches as one shard, and split as finely as possible
-    (one sequence per shard, every GEMM in two row blocks on two threads)."""
-    if request.param == "sharded":
+    """Every check runs three times: batches as one shard; split as finely as
+    possible inside the kernels (one sequence per shard, every GEMM in two row
+    blocks on two threads); and run as parts, one sequence each (the last with
+    the zero-length one), each part's GEMMs in two row blocks."""
+    if request.param != "whole":
         monkeypatch.setattr(_batching, "SHARD_SEQUENCES", 1)
         monkeypatch.setattr(_network, "SPLIT_GEMM_FLOPS", 0)
         monkeypatch.setattr(_network, "_SPLIT_MIN_ROWS", 2)
+    if request.param == "sharded":
+        monkeypatch.setattr(_network, "PART_GRADIENT_BYTES", -1)
     return request.param
 
 
@@ -120,8 +125,9 @@ def test_bias_in_the_gemm_or_added_apart_agree(cell, monkeypatch):
         results.append((network.forward(theta, batch)[0],
                         *network.loss_and_grad(theta, batch, 0.1)))
         # The ways really ran: the ones-column copies are workspace arrays,
-        # and a joined dW_hh needs no h_prev array of its own.
-        arrays = network._ws._arrays
+        # and a joined dW_hh needs no h_prev array of its own (in the
+        # workspaces of the batch's parts, when it ran in parts).
+        arrays = {key for net in (network, *network._part_networks) for key in net._ws._arrays}
         assert ("0.ones" in arrays) is rides
         assert ("1.ones" in arrays) is rides
         joined = rides and joins and cell == "lstm"
@@ -242,6 +248,69 @@ def test_gradient_into_a_buffer_of_garbage_equals_a_fresh_one(cell, per_step, to
     loss_out, grad = network.loss_and_grad(theta, batch, 0.1, out=garbage)
     assert grad is garbage and loss_out == loss
     np.testing.assert_array_equal(grad, fresh)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("per_step", [False, True], ids=["m2o", "m2m"])
+@pytest.mark.parametrize("tokens, embedding_dim", [(False, None), (True, None), (True, 3)],
+                         ids=["dense", "one-hot", "embedding"])
+def test_a_batch_in_parts_equals_the_batch_sharded_in_its_kernels(cell, per_step, tokens,
+                                                                   embedding_dim, monkeypatch):
+    # Parts (each packed, run and differentiated on its own, gradients summed
+    # in part order) against the shards inside the kernels: same loss,
+    # gradient and final states, from carried initial states (truncated
+    # BPTT's later chunks), with zero-length sequences in the last part.
+    monkeypatch.setattr(_batching, "SHARD_SEQUENCES", 8)
+    rng = np.random.RandomState(6)
+    lengths = rng.randint(0, 9, size=45)
+    lengths[:3] = 0
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    vocab = 7
+    if tokens:
+        seqs = Sequences(rng.randint(0, vocab, offsets[-1]).astype(np.int64), offsets, vocab,
+                         True, np.float64)
+    else:
+        seqs = Sequences(rng.normal(size=(offsets[-1], 2)), offsets, 2, False, np.float64)
+    arch = Architecture(cell, (3, 4), True, False, seqs.n_features, tokens, embedding_dim, 2)
+    layout = Layout(arch)
+    theta = layout.init_theta(rng, np.float64)
+    n_rows = offsets[-1] if per_step else lengths.shape[0]
+    y, w = _targets(rng, "multiclass", n_rows, 2), rng.uniform(0.2, 2.0, n_rows)
+    batch = pack_batch(seqs, rng.permutation(lengths.shape[0]), y=y, w=w, per_step=per_step)
+    init = [[(rng.normal(size=(45, hidden)), rng.normal(size=(45, hidden))) for _ in range(2)]
+            for hidden in arch.hidden_sizes]
+    results = []
+    for part_bytes in (16 << 20, -1):
+        monkeypatch.setattr(_network, "PART_GRADIENT_BYTES", part_bytes)
+        network = Network(layout, "multiclass", per_step)
+        n_parts = 1 if network._parts(theta, batch) is None else batch.shards(4 * 3 * 16).size - 1
+        results.append((n_parts, network.chunk_loss_and_grad(theta, batch, 0.1, init)))
+    (n_parts, (loss, grad, states)), (one, (loss_1, grad_1, states_1)) = results
+    assert n_parts == 5 and one == 1
+    assert loss == pytest.approx(loss_1, rel=1e-12)
+    np.testing.assert_allclose(grad, grad_1, rtol=1e-10, atol=1e-13)
+    for layer, layer_1 in zip(states, states_1):
+        for direction, direction_1 in zip(layer, layer_1):
+            for state, state_1 in zip(direction, direction_1):
+                np.testing.assert_allclose(state, state_1, rtol=1e-12, atol=1e-14)
+
+
+def test_a_batch_runs_in_parts_only_while_their_gradients_stay_small(monkeypatch):
+    # Each part past the first keeps a gradient like theta: a vocabulary-wide
+    # weight_ih (tokens, no embedding) makes the batch run as one part.
+    rng = np.random.RandomState(7)
+    offsets = np.arange(0, 65 * 3, 3, dtype=np.int64)
+    seqs = Sequences(rng.randint(0, 50, offsets[-1]).astype(np.int64), offsets, 50, True,
+                     np.float64)
+    layout = Layout(Architecture("lstm", (8,), False, False, 50, True, None, 1))
+    theta = layout.init_theta(rng, np.float64)
+    batch = pack_batch(seqs, np.arange(64), y=rng.randint(0, 2, 64).astype(np.float64))
+    network = Network(layout, "binary", False)
+    monkeypatch.setattr(_batching, "SHARD_SEQUENCES", 32)
+    monkeypatch.setattr(_network, "PART_GRADIENT_BYTES", theta.nbytes)
+    np.testing.assert_array_equal(network._parts(theta, batch), [0, 32, 64])
+    monkeypatch.setattr(_network, "PART_GRADIENT_BYTES", theta.nbytes - 1)
+    assert network._parts(theta, batch) is None
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru"])

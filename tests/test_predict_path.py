@@ -13,7 +13,7 @@ import pytest
 from sklearn.base import clone
 
 from skrnn import RNNClassifier, RNNRegressor, RNNSequenceTagger
-from skrnn._batching import (HALVE_STEP_WORK, SHARD_SEQUENCES, pack_batch,
+from skrnn._batching import (HALVE_STEP_WORK, SHARD_SEQUENCES, batch_part, pack_batch,
                              shard_bounds)
 from skrnn._network import Network
 from skrnn._params import Architecture, Layout
@@ -182,6 +182,33 @@ def test_ragged_lengths_pack_longest_first_keeping_ties_in_order(seed):
     for idx in (np.arange(n), rng.permutation(n), rng.randint(0, n, size=2 * n),
                 np.arange(0)):
         _check_layout(seqs, idx)
+
+
+@pytest.mark.parametrize("per_step", [False, True], ids=["m2o", "m2m"])
+@pytest.mark.parametrize("seed", range(4))
+def test_a_batch_part_is_its_sequences_packed_on_their_own(seed, per_step):
+    # Sorted sequences lo:hi of a batch, as a part: their rows, targets and
+    # weights as packing those sequences alone lays them out, one shard.
+    rng = np.random.RandomState(seed)
+    lengths = rng.randint(0, [3, 9, 40, 60][seed], size=rng.randint(2, 50))
+    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    seqs = Sequences(rng.normal(size=(offsets[-1], 2)), offsets, 2)
+    n = lengths.shape[0]
+    n_targets = offsets[-1] if per_step else n
+    y, w = rng.normal(size=n_targets), rng.uniform(size=n_targets)
+    idx = rng.permutation(n)
+    batch = pack_batch(seqs, idx, y=y, w=w, per_step=per_step)
+    cuts = sorted({0, n, *rng.randint(0, n + 1, size=3).tolist()})
+    for lo, hi in zip(cuts, cuts[1:]):
+        part = batch_part(batch, lo, hi, per_step)
+        alone = pack_batch(seqs, idx[batch.order[lo:hi]], y=y, w=w, per_step=per_step)
+        for name in ("x", "batch_sizes", "lengths", "rows", "y", "w"):
+            np.testing.assert_array_equal(getattr(part, name), getattr(alone, name),
+                                          err_msg=name)
+        assert part.batch_sizes.dtype == np.int64
+        np.testing.assert_array_equal(part.order, batch.order[lo:hi])
+        assert part.whole
+        assert part.shards(HALVE_STEP_WORK).tolist() == [0, np.count_nonzero(part.lengths)]
 
 
 def test_uniform_length_of_ragged_sequences():

@@ -470,10 +470,11 @@ def test_threads_posting_at_once_each_get_all_their_lanes_run(two_threads):
             assert counts.tolist() == [200, 200, 200]
 
 
+@pytest.mark.parametrize("per_lane", [1, 2])
 @pytest.mark.parametrize("n_threads", [1, 2])
-@pytest.mark.parametrize("n_chunks", [1, 3, 4, 9])
+@pytest.mark.parametrize("n_chunks", [1, 2, 3, 4, 9])
 def test_run_chunks_runs_each_chunk_once_whole_in_its_lane_and_reraises(n_chunks, n_threads,
-                                                                        monkeypatch):
+                                                                        per_lane, monkeypatch):
     import threading
 
     # Pinned, so that both the lanes and the in-turn path run on any machine.
@@ -487,10 +488,10 @@ def test_run_chunks_runs_each_chunk_once_whole_in_its_lane_and_reraises(n_chunks
         seen.append((k, lane))
         threads_of.setdefault(lane, set()).update(inner + [threading.get_ident()])
 
-    run_chunks(chunk, n_chunks)
+    run_chunks(chunk, n_chunks, per_lane)
     assert sorted(k for k, _ in seen) == list(range(n_chunks))
-    # Lanes only with at least two chunks for each thread.
-    lanes = 2 if n_threads == 2 and n_chunks >= 4 else 1
+    # Lanes only with at least per_lane chunks for each thread.
+    lanes = 2 if n_threads == 2 and n_chunks >= 2 * per_lane else 1
     if lanes > 1:  # whole chunks side by side, every lane a single thread
         assert {lane for _, lane in seen} == set(range(lanes))
         assert all(len(ids) == 1 for ids in threads_of.values())
@@ -504,7 +505,7 @@ def test_run_chunks_runs_each_chunk_once_whole_in_its_lane_and_reraises(n_chunks
             raise RuntimeError(f"chunk {k}")
 
     with pytest.raises(RuntimeError, match=f"chunk {n_chunks - 1}"):
-        run_chunks(fail, n_chunks)
+        run_chunks(fail, n_chunks, per_lane)
 
 
 @pytest.mark.parametrize("cell, bidirectional", [("lstm", False), ("gru", True)])

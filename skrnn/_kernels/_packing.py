@@ -86,6 +86,35 @@ def pack_rows(offsets, order, batch_sizes):
 
 
 @numba.njit(cache=True, nogil=True)
+def part_rows(batch_sizes, lo, hi):
+    """``(rows, part_sizes)``: sorted sequences ``lo:hi`` of a packed batch as a packed batch of their own.
+
+    ``rows`` are the batch's rows of those sequences in their own packed
+    order (step by step), ``part_sizes`` their ``batch_sizes``.
+    """
+    n_steps = 0
+    n_rows = 0
+    for t in range(batch_sizes.shape[0]):
+        live = min(batch_sizes[t], hi) - lo
+        if live <= 0:  # batch sizes never grow: no later step has any either
+            break
+        n_steps += 1
+        n_rows += live
+    part_sizes = np.empty(n_steps, dtype=np.int64)
+    rows = np.empty(n_rows, dtype=np.int64)
+    start = 0
+    r = 0
+    for t in range(n_steps):
+        live = min(batch_sizes[t], hi) - lo
+        part_sizes[t] = live
+        for b in range(live):
+            rows[r] = start + lo + b
+            r += 1
+        start += batch_sizes[t]
+    return rows, part_sizes
+
+
+@numba.njit(cache=True, nogil=True)
 def end_rows(batch_sizes, lengths):
     """``(last, first)``: the packed rows of each sorted sequence's last and first step.
 
