@@ -31,22 +31,31 @@ SHARD_SEQUENCES = 32
 # 32, RNN 64) the second core gained nothing and the 16-row products lost.
 # The cut still depends on shapes only, so results do not depend on threads.
 HALVE_STEP_WORK = 3 * 64 * 64
+# A training batch run as parts (``_network.PART_GRADIENT_BYTES``) is halved
+# from less work a step: a part is projected, run and differentiated on its
+# own core, so the second core no longer pays in cache traffic and hand-overs
+# what it gains.  A/B in one process, batch 32, halved against whole: LSTM-32
+# (4,096) 0.82-0.89x the time, RNN-64 (4,096) 0.90-0.92x, GRU-40 (4,800)
+# 0.75x; below it GRU-32 (3,072) 1.04x, RNN-48 (2,304) 1.24x, LSTM-16 1.44x
+# (LSTM-24, 2,304, gained: 0.89x).
+PART_HALVE_STEP_WORK = 4 * 32 * 32
 MAX_SHARDS = 16
 
 
-def shard_bounds(lengths, step_work=0):
+def shard_bounds(lengths, step_work=0, halve_from=HALVE_STEP_WORK):
     """Split sorted sequences into shards of about equal total length.
 
     ``lengths`` are decreasing; ``step_work`` is the recurrent product's
-    multiply-adds per sequence and step (``n_gates * hidden**2``).  Returns
-    int64 boundaries ``b`` (shard ``k`` is sorted sequences ``b[k]:b[k + 1]``)
-    over the sequences of non-zero length.  The split depends on the lengths
-    and ``step_work`` only, never on the number of threads, so results are
-    the same however many shards run at once.
+    multiply-adds per sequence and step (``n_gates * hidden**2``); a batch of
+    ``SHARD_SEQUENCES`` to twice that many is halved from ``halve_from`` of
+    them.  Returns int64 boundaries ``b`` (shard ``k`` is sorted sequences
+    ``b[k]:b[k + 1]``) over the sequences of non-zero length.  The split
+    depends on the lengths and the two numbers only, never on the number of
+    threads, so results are the same however many shards run at once.
     """
     n_live = int(np.count_nonzero(lengths))
     n_shards = min(max(n_live // SHARD_SEQUENCES, 1), MAX_SHARDS)
-    if n_shards == 1 and n_live >= SHARD_SEQUENCES and step_work >= HALVE_STEP_WORK:
+    if n_shards == 1 and n_live >= SHARD_SEQUENCES and step_work >= halve_from:
         n_shards = 2
     if n_shards == 1:
         return np.array([0, n_live], dtype=np.int64)
@@ -106,15 +115,16 @@ class PackedBatch:
 
     _shard_cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    def shards(self, step_work=0):
+    def shards(self, step_work=0, halve_from=HALVE_STEP_WORK):
         """Boundaries of the batch's shards in sorted order (see ``shard_bounds``)."""
-        bounds = self._shard_cache.get(step_work)
+        key = (step_work, halve_from)
+        bounds = self._shard_cache.get(key)
         if bounds is None:
             if self.whole:
                 bounds = np.array([0, np.count_nonzero(self.lengths)], dtype=np.int64)
             else:
-                bounds = shard_bounds(self.lengths, step_work)
-            self._shard_cache[step_work] = bounds
+                bounds = shard_bounds(self.lengths, step_work, halve_from)
+            self._shard_cache[key] = bounds
         return bounds
 
     @property

@@ -11,7 +11,7 @@ from functools import partial
 
 import numpy as np
 
-from ._batching import batch_part
+from ._batching import PART_HALVE_STEP_WORK, batch_part
 from ._kernels._embedding import gather_rows, scatter_add_rows
 from ._kernels._gru import gru_backward, gru_forward
 from ._kernels._lstm import lstm_backward, lstm_forward
@@ -723,12 +723,14 @@ class Network:
     def _parts(self, theta, batch):
         """Boundaries of the parts ``batch`` runs as (``PART_GRADIENT_BYTES``), or None for one.
 
-        The parts are the batch's shards for the widest layer, so they depend
-        on the batch and the architecture only, never on the thread count.
+        The parts are the batch's shards for the widest layer, halved from
+        less work a step than kernel shards (``PART_HALVE_STEP_WORK``), so they
+        depend on the batch and the architecture only, never on the thread
+        count.
         """
         if batch.whole:
             return None
-        bounds = batch.shards(self._part_step_work)
+        bounds = batch.shards(self._part_step_work, PART_HALVE_STEP_WORK)
         n_parts = bounds.shape[0] - 1
         if n_parts < 2 or (n_parts - 1) * theta.nbytes > PART_GRADIENT_BYTES:
             return None

@@ -313,6 +313,27 @@ def test_a_batch_runs_in_parts_only_while_their_gradients_stay_small(monkeypatch
     assert network._parts(theta, batch) is None
 
 
+@pytest.mark.parametrize("cell, hidden, n_parts", [
+    ("lstm", 32, 2), ("rnn", 64, 2), ("gru", 40, 2), ("gru", 32, 1), ("lstm", 16, 1),
+    ("rnn", 48, 1),
+])
+def test_a_batch_of_32_runs_in_two_parts_from_less_work_than_kernel_shards(
+        cell, hidden, n_parts, monkeypatch):
+    # Parts are halved from PART_HALVE_STEP_WORK (n_gates * hidden**2 of the
+    # widest layer), below the kernel shards' HALVE_STEP_WORK.
+    monkeypatch.setattr(_batching, "SHARD_SEQUENCES", 32)
+    monkeypatch.setattr(_network, "PART_GRADIENT_BYTES", 16 << 20)
+    rng = np.random.RandomState(8)
+    offsets = np.arange(0, 33 * 5, 5, dtype=np.int64)
+    seqs = Sequences(rng.normal(size=(offsets[-1], 2)), offsets, 2, False, np.float64)
+    layout = Layout(Architecture(cell, (4, hidden), False, False, 2, False, None, 1))
+    theta = layout.init_theta(rng, np.float64)
+    batch = pack_batch(seqs, np.arange(32), y=rng.randint(0, 2, 32).astype(np.float64))
+    bounds = Network(layout, "binary", False)._parts(theta, batch)
+    assert (1 if bounds is None else bounds.size - 1) == n_parts
+    assert batch.shards(layout.arch.n_gates * hidden**2).size == 2  # one kernel shard
+
+
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 def test_kept_views_follow_the_array_passed_and_its_updates(cell):
     # Network keeps the views of the last two arrays it unpacked: three

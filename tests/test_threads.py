@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from skrnn import RNNClassifier
-from skrnn._batching import HALVE_STEP_WORK, SHARD_SEQUENCES, shard_bounds
+from skrnn._batching import (HALVE_STEP_WORK, PART_HALVE_STEP_WORK, SHARD_SEQUENCES,
+                             shard_bounds)
 from skrnn._kernels._packing import balanced_cuts
 from skrnn import _threads
 from skrnn._threads import run_chunks, run_shards, single_threaded_blas
@@ -65,14 +66,17 @@ def test_shard_cuts_are_where_the_running_length_first_reaches_each_share(seed):
     np.testing.assert_array_equal(balanced_cuts(lengths, n_parts), want)
 
 
-def test_a_batch_of_32_is_halved_only_when_each_step_carries_enough_work():
+@pytest.mark.parametrize("halve_from", [HALVE_STEP_WORK, PART_HALVE_STEP_WORK])
+def test_a_batch_of_32_is_halved_only_when_each_step_carries_enough_work(halve_from):
     lengths = np.full(SHARD_SEQUENCES, 50)
-    assert shard_bounds(lengths, HALVE_STEP_WORK - 1).tolist() == [0, SHARD_SEQUENCES]
+    assert shard_bounds(lengths, halve_from - 1, halve_from).tolist() == [0, SHARD_SEQUENCES]
     half = SHARD_SEQUENCES // 2
-    assert shard_bounds(lengths, HALVE_STEP_WORK).tolist() == [0, half, SHARD_SEQUENCES]
+    assert shard_bounds(lengths, halve_from, halve_from).tolist() == [0, half, SHARD_SEQUENCES]
     # Fewer sequences than a shard stay whole however heavy the steps.
     short = np.full(SHARD_SEQUENCES - 1, 50)
-    assert shard_bounds(short, 10 * HALVE_STEP_WORK).tolist() == [0, SHARD_SEQUENCES - 1]
+    assert shard_bounds(short, 10 * halve_from, halve_from).tolist() == [0, SHARD_SEQUENCES - 1]
+    # The default is the kernel shards' bound.
+    assert shard_bounds(lengths, HALVE_STEP_WORK).tolist() == [0, half, SHARD_SEQUENCES]
 
 
 def test_shards_depend_on_the_lengths_only():
