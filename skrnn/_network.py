@@ -312,11 +312,20 @@ def _final_rows(batch):
 # time axis), half of what one core wrote the other read next: in an LSTM-64
 # step (batch 32, two shards) the projection and weight-gradient GEMMs took
 # 745-794 us against 464 us alone.  A/B in one process, batch 32: LSTM-64
-# 0.90x the time, GRU-64 0.86x, LSTM-128 0.93x, RNN-128 0.59x, the token
-# step 0.96x.  Each part beyond the first keeps a gradient as large as
-# theta; past this many bytes of them (a vocabulary-wide weight_ih without
-# an embedding) the batch runs as one part, sharded inside its kernels.
+# 0.91-0.92x the time, GRU-64 0.87x, RNN-128 0.93x, LSTM-128 0.96x, GRU-128
+# 0.91x, hidden 512 0.97-1.01x.  Each part past the first keeps a gradient
+# like theta and writes all of it but the token gradients (scattered into
+# the one gradient); past this many bytes written the batch runs as one
+# part, sharded inside its kernels.
 PART_GRADIENT_BYTES = 16 << 20
+
+
+def _scatter_add(scatters, rows, ids, g, name):
+    """Add ``rows`` to the rows ``ids`` of ``g[name]``, or append that to ``scatters`` if a list."""
+    if scatters is None:
+        scatter_add_rows(rows, ids, g[name])
+    else:
+        scatters.append((name, rows, ids))
 
 
 def _head(p, feat):
@@ -354,10 +363,23 @@ class Network:
         self._ws = _Workspace() if workspace is None else workspace
         # Gradient entries that token input scatter-adds into (the rest are
         # assigned whole by chunk_loss_and_grad).
-        self._scatter_targets = tuple(
-            e.name for e in layout.entries
-            if e.name.endswith("weight_ih_T") or e.name == "embedding"
-        )
+        arch = layout.arch
+        if arch.gathers_weight_ih:
+            self._scatter_targets = tuple(f"0.{d}.weight_ih_T" for d in range(arch.n_directions))
+        elif arch.tokens:
+            self._scatter_targets = ("embedding",)
+        else:
+            self._scatter_targets = ()
+        # The rest of theta, as (start, stop) ranges: what the parts of a
+        # batch sum (their scatter-adds go straight into one gradient).
+        self._summed_ranges = []
+        for e in layout.entries:
+            if e.name in self._scatter_targets:
+                continue
+            if self._summed_ranges and self._summed_ranges[-1][1] == e.offset:
+                self._summed_ranges[-1][1] = e.offset + e.size
+            else:
+                self._summed_ranges.append([e.offset, e.offset + e.size])
         # (array, its views) of the last two arrays unpacked: a fit passes the
         # same theta and gradient buffer every step.
         self._unpacked = ()
@@ -582,13 +604,17 @@ class Network:
         return loss, grad
 
     def chunk_loss_and_grad(self, theta, batch, alpha=0.0, init=None, normalizer=None,
-                            final_states=True, out=None):
+                            final_states=True, out=None, scatters=None):
         """``loss_and_grad`` of one chunk of steps, for truncated BPTT.
 
         ``init`` carries the states of the previous chunk (gradients stop
         there); ``normalizer`` is the weight total of the whole mini-batch, so
         chunk losses and gradients add up to the mini-batch's.  Returns
         ``(loss, grad, final_states)``, the last None unless asked for.
+        ``scatters``: a list to append the token gradients' scatter-adds to,
+        as ``(entry name, rows, token ids)``, instead of making them; the
+        entries they go to are then left as they were in ``out`` (a part of a
+        batch: ``_parts_loss_and_grad``).
         """
         bounds = self._parts(theta, batch)
         if bounds is not None:
@@ -617,8 +643,9 @@ class Network:
             # without an embedding (38 of 94 ms).
             grad = out
             g = self._unpack(grad)
-            for name in self._scatter_targets:
-                g[name].fill(0)
+            if scatters is None:
+                for name in self._scatter_targets:
+                    g[name].fill(0)
         g["coef"][...] = dlogits.T @ feat
         g["intercept"][...] = dlogits.sum(axis=0)
         dfeat = dlogits @ p["coef"]
@@ -670,7 +697,7 @@ class Network:
                     previous_states(outs[d], h0, batch.batch_sizes, reverse, h_prev)
                     _matmul(h_prev.T, dhproj, g[key + "weight_hh_T"])
                 if layer == 0 and arch.gathers_weight_ih:
-                    scatter_add_rows(dxproj, batch.x, g[key + "weight_ih_T"])
+                    _scatter_add(scatters, dxproj, batch.x, g, key + "weight_ih_T")
                 elif wide is not None:
                     # [dW_hh | dW_ih | db_ih].T (or [dW_ih | db_ih].T) in one
                     # pass over dxproj, straight into the stored layout.
@@ -696,7 +723,7 @@ class Network:
                     for d in range(arch.n_directions)
                 ]
             elif needs_dinp:
-                scatter_add_rows(dinp, batch.x, g["embedding"])
+                _scatter_add(scatters, dinp, batch.x, g, "embedding")
 
         loss += self._add_penalty(theta, grad, alpha, wsum)
         states = self._final_states(cache, batch, init) if final_states else None
@@ -732,7 +759,8 @@ class Network:
             return None
         bounds = batch.shards(self._part_step_work, PART_HALVE_STEP_WORK)
         n_parts = bounds.shape[0] - 1
-        if n_parts < 2 or (n_parts - 1) * theta.nbytes > PART_GRADIENT_BYTES:
+        summed = sum(stop - start for start, stop in self._summed_ranges) * theta.itemsize
+        if n_parts < 2 or (n_parts - 1) * summed > PART_GRADIENT_BYTES:
             return None
         return bounds
 
@@ -755,6 +783,7 @@ class Network:
         while len(self._part_networks) < n_parts:
             self._part_networks.append(Network(self.layout, self.loss, self.per_step))
         results = [None] * n_parts
+        scatters = [[] for _ in range(n_parts)]
 
         def run_part(k, lane):
             lo, hi = ends[k], ends[k + 1]
@@ -763,15 +792,28 @@ class Network:
                 [(h0[lo:hi], c0[lo:hi]) for h0, c0 in layer] for layer in init
             ]
             results[k] = self._part_networks[k].chunk_loss_and_grad(
-                theta, part, 0.0, part_init, normalizer, final_states, grads[k]
+                theta, part, 0.0, part_init, normalizer, final_states, grads[k], scatters[k]
             )
 
         run_chunks(run_part, n_parts, per_lane=1)
+        # A fixed order throughout: the sums never depend on the threads.
         loss = 0.0
-        for k in range(n_parts):  # a fixed order: the sums never depend on the threads
+        for k in range(n_parts):
             loss += results[k][0]
             if k:
-                grad += grads[k]
+                for start, stop in self._summed_ranges:
+                    grad[start:stop] += grads[k][start:stop]
+        if self._scatter_targets:
+            # Token gradients: every part's rows straight into the one
+            # gradient (read from the parts' workspaces, which no other call
+            # uses before the next batch), so no vocabulary-wide array is
+            # zeroed or summed per part.
+            g = self._unpack(grad)
+            for name in self._scatter_targets:
+                g[name].fill(0)
+            for part_scatters in scatters:
+                for name, rows, ids in part_scatters:
+                    scatter_add_rows(rows, ids, g[name])
         loss += self._add_penalty(theta, grad, alpha, normalizer)
         states = None
         if final_states:
