@@ -11,7 +11,7 @@ from functools import partial
 
 import numpy as np
 
-from ._batching import PART_HALVE_STEP_WORK, batch_part
+from ._batching import HALVE_STEP_WORK, LSTM_PART_HALVE_STEP_WORK, batch_part
 from ._kernels._embedding import gather_rows, scatter_add_rows
 from ._kernels._gru import gru_backward, gru_forward
 from ._kernels._lstm import lstm_backward, lstm_forward
@@ -388,6 +388,9 @@ class Network:
         self._part_networks = []
         self._part_gradients = []
         self._part_step_work = max(self.arch.n_gates * h**2 for h in self.arch.hidden_sizes)
+        self._part_halve_from = (LSTM_PART_HALVE_STEP_WORK if self.arch.cell == "lstm"
+                                 else HALVE_STEP_WORK)
+        self._summed_size = sum(stop - start for start, stop in self._summed_ranges)
 
     def _unpack(self, flat):
         """``layout.unpack(flat)``, kept for the two arrays most recently unpacked.
@@ -750,17 +753,17 @@ class Network:
     def _parts(self, theta, batch):
         """Boundaries of the parts ``batch`` runs as (``PART_GRADIENT_BYTES``), or None for one.
 
-        The parts are the batch's shards for the widest layer, halved from
-        less work a step than kernel shards (``PART_HALVE_STEP_WORK``), so they
-        depend on the batch and the architecture only, never on the thread
-        count.
+        The parts are the batch's shards for the widest layer (an LSTM's
+        halved from less work a step than kernel shards:
+        ``LSTM_PART_HALVE_STEP_WORK``), so they depend on the batch and the
+        architecture only, never on the thread count.
         """
         if batch.whole:
             return None
-        bounds = batch.shards(self._part_step_work, PART_HALVE_STEP_WORK)
+        bounds = batch.shards(self._part_step_work, self._part_halve_from)
         n_parts = bounds.shape[0] - 1
-        summed = sum(stop - start for start, stop in self._summed_ranges) * theta.itemsize
-        if n_parts < 2 or (n_parts - 1) * summed > PART_GRADIENT_BYTES:
+        written = (n_parts - 1) * self._summed_size * theta.itemsize
+        if n_parts < 2 or written > PART_GRADIENT_BYTES:
             return None
         return bounds
 
