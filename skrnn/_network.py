@@ -2,7 +2,9 @@
 
 Python loops over layers and directions; the Numba kernels loop over time and
 units.  Every weight gradient is one GEMM over all packed rows (hoisted out of
-the time loop), the kernels only carry the recurrence.
+the time loop), the kernels only carry the recurrence.  A training batch of
+several shards runs as parts, each such a batch of its own on one thread
+(``PART_GRADIENT_BYTES``).
 """
 
 import math

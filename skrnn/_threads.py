@@ -7,8 +7,9 @@ threads fight for the cores: on a 2-core machine an LSTM training step with
 64-128 hidden units ran 2.5-3x slower than with one BLAS thread (measured in
 benchmarks/bench_training_step.py).  So BLAS runs single-threaded inside
 ``fit``/``predict``, and skrnn's own parallelism is over *shards*: fixed
-ranges of a batch's sequences whose recurrences are independent
-(docs/internals.md, "Shards").
+ranges of a batch's sequences whose recurrences are independent, run inside
+each kernel call or, in training, as whole parts of the batch
+(docs/internals.md, "Shards" and "Parts").
 
 Shards run on helper threads, plain Python threads rather than Numba's
 ``prange``: the kernels release the GIL, and Python threads need no
