@@ -38,9 +38,10 @@ HALVE_STEP_WORK = 3 * 64 * 64
 # activations a unit) is work the halves share.  A/B in one process, batch
 # 32, halved against whole, two threads: LSTM-32 (4,096) 0.82-0.89x the
 # time, LSTM-24 0.89x, LSTM-16 1.44x.  On one thread (joblib's workers at
-# n_jobs=cores) the halves run in turn and LSTM-32 took 1.12-1.17x the time.  The
-# other cells keep HALVE_STEP_WORK: RNN-64 (4,096) gained only 0.90-0.94x on
-# two threads and lost 1.18x on one, GRU-32 (3,072) lost on two (1.04x).
+# n_jobs=cores) the halves run in turn and LSTM-32 took 1.12-1.17x the
+# time.  The other cells keep HALVE_STEP_WORK: RNN-64 (4,096) gained only
+# 0.90-0.94x on two threads and lost 1.18x on one, GRU-32 (3,072) lost on
+# two (1.04x).
 LSTM_PART_HALVE_STEP_WORK = 4 * 32 * 32
 MAX_SHARDS = 16
 
