@@ -393,6 +393,9 @@ class Network:
         self._part_halve_from = (LSTM_PART_HALVE_STEP_WORK if self.arch.cell == "lstm"
                                  else HALVE_STEP_WORK)
         self._summed_size = sum(stop - start for start, stop in self._summed_ranges)
+        # (start, stop, penalised) of the token gradients in theta.
+        self._token_ranges = [(e.offset, e.offset + e.size, e.penalised)
+                              for e in layout.entries if e.name in self._scatter_targets]
 
     def _unpack(self, flat):
         """``layout.unpack(flat)``, kept for the two arrays most recently unpacked.
@@ -648,9 +651,8 @@ class Network:
             # without an embedding (38 of 94 ms).
             grad = out
             g = self._unpack(grad)
-            if scatters is None:
-                for name in self._scatter_targets:
-                    g[name].fill(0)
+        if scatters is None:
+            self._start_token_gradients(theta, grad, alpha, wsum)
         g["coef"][...] = dlogits.T @ feat
         g["intercept"][...] = dlogits.sum(axis=0)
         dfeat = dlogits @ p["coef"]
@@ -734,16 +736,41 @@ class Network:
         states = self._final_states(cache, batch, init) if final_states else None
         return loss, grad, states
 
+    def _start_token_gradients(self, theta, grad, alpha, wsum):
+        """Set the token gradients to the L2 term's gradient (or zeros) before their scatter-adds.
+
+        One pass over a vocabulary-wide array where zeroing it and adding the
+        term later made two (``_add_penalty`` leaves these entries alone).
+        """
+        for start, stop, penalised in self._token_ranges:
+            target = grad[start:stop]
+            if alpha and penalised:
+                scale = alpha / wsum
+                weights = theta[start:stop]
+                run_halves(
+                    lambda lo, hi, w=weights, g=target: np.multiply(w[lo:hi], scale,
+                                                                    out=g[lo:hi]),
+                    stop - start,
+                )
+            else:
+                target.fill(0)
+
     def _add_penalty(self, theta, grad, alpha, wsum):
-        """Add the L2 term's gradient to ``grad``; return its loss."""
+        """Add the L2 term's gradient to ``grad``; return its loss.
+
+        The token gradients already hold their share (``_start_token_gradients``).
+        """
         if not alpha:
             return 0.0
         # In place over the weight matrices: no theta-sized temporaries,
         # which matter when weight_ih spans a 10,000-token vocabulary.
         squares = 0.0
+        started = self._token_ranges
         for start, stop in self.layout.penalised_ranges:
             weights = theta[start:stop]
             squares += float(weights @ weights)
+            if (start, stop, True) in started:
+                continue
             target = grad[start:stop]
             run_halves(
                 lambda lo, hi, w=weights, g=target: axpy(alpha / wsum, w[lo:hi], g[lo:hi]),
@@ -813,9 +840,8 @@ class Network:
             # gradient (read from the parts' workspaces, which no other call
             # uses before the next batch), so no vocabulary-wide array is
             # zeroed or summed per part.
+            self._start_token_gradients(theta, grad, alpha, normalizer)
             g = self._unpack(grad)
-            for name in self._scatter_targets:
-                g[name].fill(0)
             for part_scatters in scatters:
                 for name, rows, ids in part_scatters:
                     scatter_add_rows(rows, ids, g[name])

@@ -4,7 +4,7 @@ Tiny float64 networks on one ragged batch (lengths differ, one sequence has
 zero steps), over every cell x depth x direction x head x loss, with L2 and
 sample weights; plus token input with and without an embedding.  Each check
 runs on whole batches, on batches sharded inside the kernels and on batches
-run as parts (docs/internals.md, "Shards").
+run as parts (docs/internals.md, "Shards" and "Parts").
 """
 
 import itertools
@@ -283,7 +283,8 @@ def test_a_batch_in_parts_equals_the_batch_sharded_in_its_kernels(cell, per_step
     for part_bytes in (16 << 20, -1):
         monkeypatch.setattr(_network, "PART_GRADIENT_BYTES", part_bytes)
         network = Network(layout, "multiclass", per_step)
-        n_parts = 1 if network._parts(theta, batch) is None else batch.shards(4 * 3 * 16).size - 1
+        bounds = network._parts(theta, batch)
+        n_parts = 1 if bounds is None else bounds.size - 1
         results.append((n_parts, network.chunk_loss_and_grad(theta, batch, 0.1, init)))
     (n_parts, (loss, grad, states)), (one, (loss_1, grad_1, states_1)) = results
     assert n_parts == 5 and one == 1
