@@ -651,8 +651,9 @@ class Network:
             # without an embedding (38 of 94 ms).
             grad = out
             g = self._unpack(grad)
+        started_squares = 0.0
         if scatters is None:
-            self._start_token_gradients(theta, grad, alpha, wsum)
+            started_squares = self._start_token_gradients(theta, grad, alpha, wsum)
         g["coef"][...] = dlogits.T @ feat
         g["intercept"][...] = dlogits.sum(axis=0)
         dfeat = dlogits @ p["coef"]
@@ -732,7 +733,7 @@ class Network:
             elif needs_dinp:
                 _scatter_add(scatters, dinp, batch.x, g, "embedding")
 
-        loss += self._add_penalty(theta, grad, alpha, wsum)
+        loss += self._add_penalty(theta, grad, alpha, wsum, started_squares)
         states = self._final_states(cache, batch, init) if final_states else None
         return loss, grad, states
 
@@ -740,37 +741,46 @@ class Network:
         """Set the token gradients to the L2 term's gradient (or zeros) before their scatter-adds.
 
         One pass over a vocabulary-wide array where zeroing it and adding the
-        term later made two (``_add_penalty`` leaves these entries alone).
+        term later made two; the weights' sum of squares, which the term's
+        loss needs, is taken in the same pass, half by half while each half
+        is in cache.  Returns that sum: ``_add_penalty`` leaves these entries
+        to it.
         """
+        squares = 0.0
         for start, stop, penalised in self._token_ranges:
             target = grad[start:stop]
-            if alpha and penalised:
-                scale = alpha / wsum
-                weights = theta[start:stop]
-                run_halves(
-                    lambda lo, hi, w=weights, g=target: np.multiply(w[lo:hi], scale,
-                                                                    out=g[lo:hi]),
-                    stop - start,
-                )
-            else:
+            if not (alpha and penalised):
                 target.fill(0)
+                continue
+            scale = alpha / wsum
+            weights = theta[start:stop]
+            halves = {}
 
-    def _add_penalty(self, theta, grad, alpha, wsum):
+            def start_half(lo, hi, w=weights, g=target, halves=halves):
+                np.multiply(w[lo:hi], scale, out=g[lo:hi])
+                halves[lo] = float(w[lo:hi] @ w[lo:hi])
+
+            run_halves(start_half, stop - start)
+            squares += sum(halves[lo] for lo in sorted(halves))  # in a fixed order
+        return squares
+
+    def _add_penalty(self, theta, grad, alpha, wsum, started_squares):
         """Add the L2 term's gradient to ``grad``; return its loss.
 
-        The token gradients already hold their share (``_start_token_gradients``).
+        The token gradients already hold their share, and ``started_squares``
+        is their weights' sum of squares (``_start_token_gradients``).
         """
         if not alpha:
             return 0.0
         # In place over the weight matrices: no theta-sized temporaries,
         # which matter when weight_ih spans a 10,000-token vocabulary.
-        squares = 0.0
+        squares = started_squares
         started = self._token_ranges
         for start, stop in self.layout.penalised_ranges:
-            weights = theta[start:stop]
-            squares += float(weights @ weights)
             if (start, stop, True) in started:
                 continue
+            weights = theta[start:stop]
+            squares += float(weights @ weights)
             target = grad[start:stop]
             run_halves(
                 lambda lo, hi, w=weights, g=target: axpy(alpha / wsum, w[lo:hi], g[lo:hi]),
@@ -835,17 +845,16 @@ class Network:
             if k:
                 for start, stop in self._summed_ranges:
                     grad[start:stop] += grads[k][start:stop]
-        if self._scatter_targets:
-            # Token gradients: every part's rows straight into the one
-            # gradient (read from the parts' workspaces, which no other call
-            # uses before the next batch), so no vocabulary-wide array is
-            # zeroed or summed per part.
-            self._start_token_gradients(theta, grad, alpha, normalizer)
-            g = self._unpack(grad)
-            for part_scatters in scatters:
-                for name, rows, ids in part_scatters:
-                    scatter_add_rows(rows, ids, g[name])
-        loss += self._add_penalty(theta, grad, alpha, normalizer)
+        # Token gradients: every part's rows straight into the one gradient
+        # (read from the parts' workspaces, which no other call uses before
+        # the next batch), so no vocabulary-wide array is zeroed or summed
+        # per part.
+        started_squares = self._start_token_gradients(theta, grad, alpha, normalizer)
+        g = self._unpack(grad)
+        for part_scatters in scatters:
+            for name, rows, ids in part_scatters:
+                scatter_add_rows(rows, ids, g[name])
+        loss += self._add_penalty(theta, grad, alpha, normalizer, started_squares)
         states = None
         if final_states:
             states = [
