@@ -850,10 +850,12 @@ class Network:
         # the next batch), so no vocabulary-wide array is zeroed or summed
         # per part.
         started_squares = self._start_token_gradients(theta, grad, alpha, normalizer)
-        g = self._unpack(grad)
-        for part_scatters in scatters:
-            for name, rows, ids in part_scatters:
-                scatter_add_rows(rows, ids, g[name])
+        if self._scatter_targets:
+            # A fresh array is not worth keeping views of (see _unpack).
+            g = self.layout.unpack(grad) if out is None else self._unpack(grad)
+            for part_scatters in scatters:
+                for name, rows, ids in part_scatters:
+                    scatter_add_rows(rows, ids, g[name])
         loss += self._add_penalty(theta, grad, alpha, normalizer, started_squares)
         states = None
         if final_states:
