@@ -124,8 +124,9 @@ class PackedBatch:
         key = (step_work, halve_from)
         bounds = self._shard_cache.get(key)
         if bounds is None:
-            if self.whole:
-                bounds = np.array([0, np.count_nonzero(self.lengths)], dtype=np.int64)
+            if self.whole:  # every live sequence runs at step 0
+                n_live = self.batch_sizes[0] if self.batch_sizes.shape[0] else 0
+                bounds = np.array([0, n_live], dtype=np.int64)
             else:
                 bounds = shard_bounds(self.lengths, step_work, halve_from)
             self._shard_cache[key] = bounds

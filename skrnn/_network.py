@@ -432,11 +432,13 @@ class Network:
         if init is not None:
             return init
         n = batch.n_sequences
-        return [
-            [(np.zeros((n, hidden), dtype), np.zeros((n, hidden), dtype))
-             for _ in range(self.arch.n_directions)]
-            for hidden in self.arch.hidden_sizes
-        ]
+        states = []
+        for layer, hidden in enumerate(self.arch.hidden_sizes):
+            # Read only (the kernels read them, _final_states copies them):
+            # one workspace array serves h0 and c0 of every direction.
+            zeros = self._ws.zeros(f"{layer}.zero_states", (n, hidden), dtype)
+            states.append([(zeros, zeros)] * self.arch.n_directions)
+        return states
 
     def _final_states(self, cache, batch, init):
         """States after each sequence's last step in this batch (its init if it has none)."""
@@ -667,9 +669,12 @@ class Network:
                 dh.append(np.ascontiguousarray(block))
             else:
                 rows = final[d]
-                live = rows >= 0
                 dh_d = self._ws.zeros(f"dh{d}", (n_rows, hidden), theta.dtype)
-                dh_d[rows[live]] = block[live]
+                if _all_live(batch):  # no masks (~3 us a call)
+                    dh_d[rows] = block
+                else:
+                    live = rows >= 0
+                    dh_d[rows[live]] = block[live]
                 dh.append(dh_d)
 
         for layer in range(arch.n_layers - 1, -1, -1):
