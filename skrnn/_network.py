@@ -372,16 +372,6 @@ class Network:
             self._scatter_targets = ("embedding",)
         else:
             self._scatter_targets = ()
-        # The rest of theta, as (start, stop) ranges: what the parts of a
-        # batch sum (their scatter-adds go straight into one gradient).
-        self._summed_ranges = []
-        for e in layout.entries:
-            if e.name in self._scatter_targets:
-                continue
-            if self._summed_ranges and self._summed_ranges[-1][1] == e.offset:
-                self._summed_ranges[-1][1] = e.offset + e.size
-            else:
-                self._summed_ranges.append([e.offset, e.offset + e.size])
         # (array, its views) of the last two arrays unpacked: a fit passes the
         # same theta and gradient buffer every step.
         self._unpacked = ()
@@ -389,13 +379,39 @@ class Network:
         # (and so its workspace) and, from the second on, its gradient.
         self._part_networks = []
         self._part_gradients = []
-        self._part_step_work = max(self.arch.n_gates * h**2 for h in self.arch.hidden_sizes)
-        self._part_halve_from = (LSTM_PART_HALVE_STEP_WORK if self.arch.cell == "lstm"
-                                 else HALVE_STEP_WORK)
-        self._summed_size = sum(stop - start for start, stop in self._summed_ranges)
-        # (start, stop, penalised) of the token gradients in theta.
-        self._token_ranges = [(e.offset, e.offset + e.size, e.penalised)
-                              for e in layout.entries if e.name in self._scatter_targets]
+        self._plan = None  # see _training_plan
+
+    def _training_plan(self):
+        """What training in parts needs of the layout, worked out on first use.
+
+        ``(summed, summed_size, token_ranges, step_work, halve_from)``:
+        theta's ``(start, stop)`` ranges that parts sum (all but the token
+        gradients, whose scatter-adds go straight into one gradient) and
+        their total size; the token gradients' ``(start, stop, penalised)``;
+        the widest layer's work a step and the bound that halves a batch of
+        it.  Prediction builds a Network per call and needs none of it (~2
+        us of a ~100 us one-sequence predict).
+        """
+        if self._plan is None:
+            summed = []
+            for e in self.layout.entries:
+                if e.name in self._scatter_targets:
+                    continue
+                if summed and summed[-1][1] == e.offset:
+                    summed[-1][1] = e.offset + e.size
+                else:
+                    summed.append([e.offset, e.offset + e.size])
+            tokens = [(e.offset, e.offset + e.size, e.penalised)
+                      for e in self.layout.entries if e.name in self._scatter_targets]
+            arch = self.arch
+            self._plan = (
+                summed,
+                sum(stop - start for start, stop in summed),
+                tokens,
+                max(arch.n_gates * h**2 for h in arch.hidden_sizes),
+                LSTM_PART_HALVE_STEP_WORK if arch.cell == "lstm" else HALVE_STEP_WORK,
+            )
+        return self._plan
 
     def _unpack(self, flat):
         """``layout.unpack(flat)``, kept for the two arrays most recently unpacked.
@@ -752,7 +768,7 @@ class Network:
         to it.
         """
         squares = 0.0
-        for start, stop, penalised in self._token_ranges:
+        for start, stop, penalised in self._training_plan()[2]:
             target = grad[start:stop]
             if not (alpha and penalised):
                 target.fill(0)
@@ -780,7 +796,7 @@ class Network:
         # In place over the weight matrices: no theta-sized temporaries,
         # which matter when weight_ih spans a 10,000-token vocabulary.
         squares = started_squares
-        started = self._token_ranges
+        started = self._training_plan()[2]
         for start, stop in self.layout.penalised_ranges:
             if (start, stop, True) in started:
                 continue
@@ -804,9 +820,10 @@ class Network:
         """
         if batch.whole:
             return None
-        bounds = batch.shards(self._part_step_work, self._part_halve_from)
+        _, summed_size, _, step_work, halve_from = self._training_plan()
+        bounds = batch.shards(step_work, halve_from)
         n_parts = bounds.shape[0] - 1
-        written = (n_parts - 1) * self._summed_size * theta.itemsize
+        written = (n_parts - 1) * summed_size * theta.itemsize
         if n_parts < 2 or written > PART_GRADIENT_BYTES:
             return None
         return bounds
@@ -848,7 +865,7 @@ class Network:
         for k in range(n_parts):
             loss += results[k][0]
             if k:
-                for start, stop in self._summed_ranges:
+                for start, stop in self._training_plan()[0]:
                     grad[start:stop] += grads[k][start:stop]
         # Token gradients: every part's rows straight into the one gradient
         # (read from the parts' workspaces, which no other call uses before
