@@ -31,18 +31,18 @@ SHARD_SEQUENCES = 32
 # 32, RNN 64) the second core gained nothing and the 16-row products lost.
 # The cut still depends on shapes only, so results do not depend on threads.
 HALVE_STEP_WORK = 3 * 64 * 64
-# A training batch of an LSTM run as parts (``_network.PART_GRADIENT_BYTES``)
-# is halved from less work a step: a part is projected, run and
-# differentiated on its own core, so the second core no longer pays in cache
-# traffic and hand-overs what it gains, and the LSTM's gate arithmetic (five
-# activations a unit) is work the halves share.  A/B in one process, batch
-# 32, halved against whole, two threads: LSTM-32 (4,096) 0.82-0.89x the
-# time, LSTM-24 0.89x, LSTM-16 1.44x.  On one thread (joblib's workers at
-# n_jobs=cores) the halves run in turn and LSTM-32 took 1.12-1.17x the
-# time.  The other cells keep HALVE_STEP_WORK: RNN-64 (4,096) gained only
-# 0.90-0.94x on two threads and lost 1.18x on one, GRU-32 (3,072) lost on
-# two (1.04x).
-LSTM_PART_HALVE_STEP_WORK = 4 * 32 * 32
+# A training batch of a gated cell (LSTM, GRU) run as parts
+# (``_network.PART_GRADIENT_BYTES``) is halved from less work a step: a part
+# is projected, run and differentiated on its own core, so the second core
+# no longer pays in cache traffic and hand-overs what it gains, and the
+# gates' arithmetic is work the halves share.  A/B in one process, batch
+# 32, halved against whole, two threads: LSTM-32 (4,096) 0.75-0.89x the
+# time, GRU-40 (4,800) 0.73-0.76x, GRU-48 0.72-0.87x, but GRU-32 (3,072)
+# 1.06x in three A/Bs of four.  On one thread (joblib's workers at
+# n_jobs=cores) the halves run in turn: LSTM-32 1.11-1.17x, GRU-40 and
+# GRU-48 1.10-1.11x.  The simple RNN keeps HALVE_STEP_WORK: RNN-64 (4,096)
+# gained 0.85x on two threads and lost 1.17x on one.
+GATED_PART_HALVE_STEP_WORK = 4 * 32 * 32
 MAX_SHARDS = 16
 
 

@@ -13,7 +13,7 @@ from functools import partial
 
 import numpy as np
 
-from ._batching import HALVE_STEP_WORK, LSTM_PART_HALVE_STEP_WORK, batch_part
+from ._batching import GATED_PART_HALVE_STEP_WORK, HALVE_STEP_WORK, batch_part
 from ._kernels._embedding import gather_rows, scatter_add_rows
 from ._kernels._gru import gru_backward, gru_forward
 from ._kernels._lstm import lstm_backward, lstm_forward
@@ -409,7 +409,7 @@ class Network:
                 sum(stop - start for start, stop in summed),
                 tokens,
                 max(arch.n_gates * h**2 for h in arch.hidden_sizes),
-                LSTM_PART_HALVE_STEP_WORK if arch.cell == "lstm" else HALVE_STEP_WORK,
+                HALVE_STEP_WORK if arch.cell == "rnn" else GATED_PART_HALVE_STEP_WORK,
             )
         return self._plan
 
@@ -813,9 +813,9 @@ class Network:
     def _parts(self, theta, batch):
         """Boundaries of the parts ``batch`` runs as (``PART_GRADIENT_BYTES``), or None for one.
 
-        The parts are the batch's shards for the widest layer (an LSTM's
-        halved from less work a step than kernel shards:
-        ``LSTM_PART_HALVE_STEP_WORK``), so they depend on the batch and the
+        The parts are the batch's shards for the widest layer (a gated
+        cell's halved from less work a step than kernel shards:
+        ``GATED_PART_HALVE_STEP_WORK``), so they depend on the batch and the
         architecture only, never on the thread count.
         """
         if batch.whole:

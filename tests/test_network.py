@@ -316,15 +316,15 @@ def test_a_batch_runs_in_parts_only_while_their_gradients_stay_small(monkeypatch
     assert network._parts(theta, batch) is None
 
 
-@pytest.mark.parametrize("cell, hidden, n_parts", [
-    ("lstm", 32, 2), ("lstm", 31, 1), ("rnn", 64, 1), ("rnn", 128, 2), ("gru", 40, 1),
-    ("gru", 64, 2),
+@pytest.mark.parametrize("cell, hidden, n_parts, n_kernel_shards", [
+    ("lstm", 32, 2, 1), ("lstm", 31, 1, 1), ("gru", 37, 2, 1), ("gru", 36, 1, 1),
+    ("gru", 64, 2, 2), ("rnn", 64, 1, 1), ("rnn", 111, 2, 2), ("rnn", 110, 1, 1),
 ])
-def test_a_batch_of_32_runs_in_two_parts_from_less_work_for_the_lstm(
-        cell, hidden, n_parts, monkeypatch):
-    # An LSTM's parts halve from LSTM_PART_HALVE_STEP_WORK (n_gates *
-    # hidden**2 of the widest layer), below the kernel shards' bound, which
-    # the other cells' parts keep.
+def test_a_batch_of_32_runs_in_two_parts_from_less_work_for_gated_cells(
+        cell, hidden, n_parts, n_kernel_shards, monkeypatch):
+    # A gated cell's parts halve from GATED_PART_HALVE_STEP_WORK (n_gates *
+    # hidden**2 of the widest layer), below the kernel shards' bound
+    # (HALVE_STEP_WORK), which the simple RNN's parts keep.
     monkeypatch.setattr(_batching, "SHARD_SEQUENCES", 32)
     monkeypatch.setattr(_network, "PART_GRADIENT_BYTES", 16 << 20)
     rng = np.random.RandomState(8)
@@ -335,8 +335,7 @@ def test_a_batch_of_32_runs_in_two_parts_from_less_work_for_the_lstm(
     batch = pack_batch(seqs, np.arange(32), y=rng.randint(0, 2, 32).astype(np.float64))
     bounds = Network(layout, "binary", False)._parts(theta, batch)
     assert (1 if bounds is None else bounds.size - 1) == n_parts
-    kernel_shards = batch.shards(layout.arch.n_gates * hidden**2).size - 1
-    assert kernel_shards == (1 if cell == "lstm" and hidden < 64 else n_parts)
+    assert batch.shards(layout.arch.n_gates * hidden**2).size - 1 == n_kernel_shards
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru"])

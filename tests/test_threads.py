@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from skrnn import RNNClassifier
-from skrnn._batching import (HALVE_STEP_WORK, LSTM_PART_HALVE_STEP_WORK, SHARD_SEQUENCES,
+from skrnn._batching import (GATED_PART_HALVE_STEP_WORK, HALVE_STEP_WORK, SHARD_SEQUENCES,
                              shard_bounds)
 from skrnn._kernels._packing import balanced_cuts
 from skrnn import _threads
@@ -66,7 +66,7 @@ def test_shard_cuts_are_where_the_running_length_first_reaches_each_share(seed):
     np.testing.assert_array_equal(balanced_cuts(lengths, n_parts), want)
 
 
-@pytest.mark.parametrize("halve_from", [HALVE_STEP_WORK, LSTM_PART_HALVE_STEP_WORK])
+@pytest.mark.parametrize("halve_from", [HALVE_STEP_WORK, GATED_PART_HALVE_STEP_WORK])
 def test_a_batch_of_32_is_halved_only_when_each_step_carries_enough_work(halve_from):
     lengths = np.full(SHARD_SEQUENCES, 50)
     assert shard_bounds(lengths, halve_from - 1, halve_from).tolist() == [0, SHARD_SEQUENCES]
