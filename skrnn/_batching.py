@@ -132,6 +132,13 @@ class PackedBatch:
             self._shard_cache[key] = bounds
         return bounds
 
+    def weight_total(self, per_step):
+        """The batch's total sample weight: the weights' sum, or without weights
+        the number of targets (rows for ``per_step``, else sequences)."""
+        if self.w is not None:
+            return float(np.sum(self.w, dtype=np.float64))
+        return float(self.n_rows if per_step else self.n_sequences)
+
     @property
     def n_sequences(self):
         return self.lengths.shape[0]

@@ -832,10 +832,7 @@ class Network:
                              final_states, out):
         """``chunk_loss_and_grad`` of a batch run as parts side by side."""
         if normalizer is None:
-            if batch.w is not None:
-                normalizer = float(np.sum(batch.w, dtype=np.float64))
-            else:
-                normalizer = float(batch.n_rows if self.per_step else batch.n_sequences)
+            normalizer = batch.weight_total(self.per_step)
         if normalizer <= 0:
             raise ValueError("the batch has zero total sample weight.")
         n_parts = bounds.shape[0] - 1

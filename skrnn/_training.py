@@ -222,10 +222,7 @@ def _truncated_loss_and_grad(network, theta, batch, alpha, size, out):
     least the longest sequence this equals full BPTT.  The gradient is
     summed into ``out``.
     """
-    if batch.w is not None:
-        normalizer = float(batch.w.sum())
-    else:
-        normalizer = float(batch.n_rows if network.per_step else batch.n_sequences)
+    normalizer = batch.weight_total(network.per_step)
     chunks = list(time_chunks(batch, size, network.per_step, theta.dtype))
     out.fill(0)
     total, grad, states = 0.0, out, None
@@ -259,8 +256,7 @@ def train_step(est, network, theta, batch, optimizer, grad):
     if est.max_grad_norm is not None and norm > est.max_grad_norm:
         grad *= grad.dtype.type(est.max_grad_norm / norm)
     optimizer.update_params(theta, grad)
-    wsum = float(batch.w.sum()) if batch.w is not None else float(batch.y.shape[0])
-    return loss, wsum
+    return loss, batch.weight_total(network.per_step)
 
 
 def run_single_epoch(est, network, theta, seqs, y, w, train_idx, optimizer, rng, batch_size,
