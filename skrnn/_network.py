@@ -10,6 +10,7 @@ several shards runs as parts, each such a batch of its own on one thread
 import math
 import threading
 from functools import partial
+from typing import NamedTuple
 
 import numpy as np
 
@@ -330,6 +331,16 @@ def _scatter_add(scatters, rows, ids, g, name):
         scatters.append((name, rows, ids))
 
 
+class _TrainingPlan(NamedTuple):
+    """What training in parts needs of a layout (``Network._training_plan``)."""
+
+    summed: list  # (start, stop) ranges of theta the parts' gradients are summed over
+    summed_size: int  # their total length
+    token_ranges: list  # (start, stop, penalised) of the token gradients (scatter-added)
+    step_work: int  # the widest layer's multiply-adds per sequence and step
+    halve_from: int  # the step work from which a batch of 32-63 runs as two parts
+
+
 def _head(p, feat):
     """Logits of the output layer for features ``feat`` (one row each)."""
     logits = feat @ p["coef"].T
@@ -382,15 +393,12 @@ class Network:
         self._plan = None  # see _training_plan
 
     def _training_plan(self):
-        """What training in parts needs of the layout, worked out on first use.
+        """What training in parts needs of the layout (``_TrainingPlan``), worked out on first use.
 
-        ``(summed, summed_size, token_ranges, step_work, halve_from)``:
-        theta's ``(start, stop)`` ranges that parts sum (all but the token
-        gradients, whose scatter-adds go straight into one gradient) and
-        their total size; the token gradients' ``(start, stop, penalised)``;
-        the widest layer's work a step and the bound that halves a batch of
-        it.  Prediction builds a Network per call and needs none of it (~2
-        us of a ~100 us one-sequence predict).
+        The parts sum every gradient entry but the token gradients, whose
+        scatter-adds go straight into one gradient.  Prediction builds a
+        Network per call and needs none of it (~2 us of a ~100 us
+        one-sequence predict).
         """
         if self._plan is None:
             summed = []
@@ -404,7 +412,7 @@ class Network:
             tokens = [(e.offset, e.offset + e.size, e.penalised)
                       for e in self.layout.entries if e.name in self._scatter_targets]
             arch = self.arch
-            self._plan = (
+            self._plan = _TrainingPlan(
                 summed,
                 sum(stop - start for start, stop in summed),
                 tokens,
@@ -768,7 +776,7 @@ class Network:
         to it.
         """
         squares = 0.0
-        for start, stop, penalised in self._training_plan()[2]:
+        for start, stop, penalised in self._training_plan().token_ranges:
             target = grad[start:stop]
             if not (alpha and penalised):
                 target.fill(0)
@@ -796,7 +804,7 @@ class Network:
         # In place over the weight matrices: no theta-sized temporaries,
         # which matter when weight_ih spans a 10,000-token vocabulary.
         squares = started_squares
-        started = self._training_plan()[2]
+        started = self._training_plan().token_ranges
         for start, stop in self.layout.penalised_ranges:
             if (start, stop, True) in started:
                 continue
@@ -820,10 +828,10 @@ class Network:
         """
         if batch.whole:
             return None
-        _, summed_size, _, step_work, halve_from = self._training_plan()
-        bounds = batch.shards(step_work, halve_from)
+        plan = self._training_plan()
+        bounds = batch.shards(plan.step_work, plan.halve_from)
         n_parts = bounds.shape[0] - 1
-        written = (n_parts - 1) * summed_size * theta.itemsize
+        written = (n_parts - 1) * plan.summed_size * theta.itemsize
         if n_parts < 2 or written > PART_GRADIENT_BYTES:
             return None
         return bounds
@@ -862,7 +870,7 @@ class Network:
         for k in range(n_parts):
             loss += results[k][0]
             if k:
-                for start, stop in self._training_plan()[0]:
+                for start, stop in self._training_plan().summed:
                     grad[start:stop] += grads[k][start:stop]
         # Token gradients: every part's rows straight into the one gradient
         # (read from the parts' workspaces, which no other call uses before
