@@ -211,6 +211,19 @@ def test_a_batch_part_is_its_sequences_packed_on_their_own(seed, per_step):
         assert part.shards(HALVE_STEP_WORK).tolist() == [0, np.count_nonzero(part.lengths)]
 
 
+def test_a_batch_part_runs_as_one_shard_however_many_sequences_it_holds():
+    # A part already has a thread of its own: 100 sequences that a batch would
+    # cut into three shards stay one, over the live sequences only.
+    lengths = np.array([5] * 100 + [0, 0])
+    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    seqs = Sequences(np.zeros((offsets[-1], 1)), offsets, 1)
+    batch = pack_batch(seqs, np.arange(102))
+    assert batch.shards(HALVE_STEP_WORK).size - 1 == 3
+    part = batch_part(batch, 0, 102, False)
+    for step_work in (0, HALVE_STEP_WORK, 10 * HALVE_STEP_WORK):
+        assert part.shards(step_work).tolist() == [0, 100]
+
+
 def test_uniform_length_of_ragged_sequences():
     def seqs(lengths):
         offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
