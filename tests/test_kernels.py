@@ -5,7 +5,8 @@
 - backward: dxproj, and dW_hh / db_hh formed from dhproj as the caller does
   (docs/internals.md), against central finite differences in float64;
 - forward: against torch.nn.RNN/LSTM/GRU on torch's own packed sequences;
-- float32 stays float32 and each kernel compiles at most two signatures.
+- float32 stays float32 and each kernel compiles at most two signatures;
+- the many-to-one head's loops against NumPy.
 
 The whole network's gradients are checked in test_network.py and test_torch.py.
 """
@@ -21,6 +22,7 @@ from _reference import pack_sequences, run_sequence, to_packed
 from skrnn._kernels import _steps
 from skrnn._kernels._gru import gru_backward, gru_forward
 from skrnn._kernels._lstm import lstm_backward, lstm_forward
+from skrnn._kernels._output import final_state_head_backward, final_state_logits
 from skrnn._kernels._packing import previous_states as packed_previous_states
 from skrnn._kernels._packing import step_starts
 from skrnn._kernels._rnn import rnn_backward, rnn_forward
@@ -523,3 +525,63 @@ def test_prediction_chunks_hold_a_bounded_number_of_values_a_row():
     assert chunk_rows(3 * 32) == CHUNK_ROW_VALUES // 96  # in between: by the values
     assert chunk_rows(4) == CHUNK_ROWS_MAX  # small models: not more chunks than work
     assert chunk_rows(4 * 512) == CHUNK_ROWS_MIN  # wide ones: still whole shards per chunk
+
+
+# 5. The many-to-one head's loops ------------------------------------------------------
+
+
+@pytest.mark.parametrize("n_directions", [1, 2], ids=["uni", "bi"])
+@pytest.mark.parametrize("n_outputs", [1, 3])
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 1e-5)],
+                         ids=["float64", "float32"])
+def test_final_state_head_matches_numpy(n_directions, n_outputs, dtype, tol):
+    rng = np.random.RandomState(0)
+    n, n_rows, hidden = 5, 12, 4
+    width = n_directions * hidden
+    outs = [rng.normal(size=(n_rows, hidden)).astype(dtype) for _ in range(n_directions)]
+    # Final rows per direction; -1: a zero-length sequence, whose features are zeros.
+    rows = [np.array([11, 7, -1, 3, 0]), np.array([0, 1, -1, 2, 4])][:n_directions]
+    coef = rng.normal(size=(n_outputs, width)).astype(dtype)
+    intercept = rng.normal(size=n_outputs).astype(dtype)
+    feat = np.full((n, width), np.nan, dtype)  # every entry must be written
+    logits = np.full((n, n_outputs), np.nan, dtype)
+    final_state_logits(outs[0], rows[0], outs[-1], rows[-1], coef, intercept, feat, logits)
+    expected = np.zeros((n, width), dtype)
+    for d in range(n_directions):
+        live = rows[d] >= 0
+        expected[live, d * hidden : (d + 1) * hidden] = outs[d][rows[d][live]]
+    np.testing.assert_array_equal(feat, expected)
+    np.testing.assert_allclose(logits, expected @ coef.T + intercept, rtol=tol, atol=tol)
+
+    dz = rng.normal(size=(n, n_outputs)).astype(dtype)
+    wsum = dtype(2.5)
+    scaled = dz / wsum
+    g_coef = np.full_like(coef, np.nan)
+    g_intercept = np.full_like(intercept, np.nan)
+    dh = [np.full((n_rows, hidden), np.nan, dtype) for _ in range(n_directions)]
+    final_state_head_backward(dz, wsum, feat, coef, rows[0], rows[-1], g_coef, g_intercept,
+                              dh[0], dh[-1])
+    np.testing.assert_array_equal(dz, scaled)  # divided in place
+    np.testing.assert_allclose(g_coef, scaled.T @ expected, rtol=tol, atol=tol)
+    np.testing.assert_allclose(g_intercept, scaled.sum(axis=0), rtol=tol, atol=tol)
+    dfeat = scaled @ coef
+    for d in range(n_directions):
+        live = rows[d] >= 0
+        want = np.zeros((n_rows, hidden), dtype)
+        want[rows[d][live]] = dfeat[live, d * hidden : (d + 1) * hidden]
+        np.testing.assert_allclose(dh[d], want, rtol=tol, atol=tol)
+        assert dh[d].dtype == dtype
+
+
+def test_final_state_head_has_no_float64_arithmetic_in_float32():
+    test_final_state_head_matches_numpy(2, 3, np.float32, 1e-5)
+    for kernel in (final_state_logits, final_state_head_backward):
+        (sig,) = [s for s in kernel.signatures if s[0].dtype == numba.float32]
+        fresh = numba.njit(kernel.py_func)
+        fresh.compile(sig)
+        # Every function of the module but the wrapper that unboxes the
+        # arguments (a Python float, read as a double).
+        functions = fresh.inspect_llvm(sig).split("\ndefine ")
+        kept = [f for f in functions if "@_ZN7cpython" not in f.split("\n", 1)[0]]
+        assert len(kept) == len(functions) - 1, kernel.__name__
+        assert all(FLOAT64_MATH.search(f) is None for f in kept), kernel.__name__

@@ -183,6 +183,35 @@ def test_tokens_equal_dense_one_hot():
             np.testing.assert_allclose(a[key], b[key], rtol=1e-10, atol=1e-14)
 
 
+@pytest.mark.parametrize("loss, n_outputs", [("binary", 1), ("multiclass", 3), ("squared", 2)])
+@pytest.mark.parametrize("bidirectional", [False, True], ids=["uni", "bi"])
+def test_loop_head_and_blas_head_agree(loss, n_outputs, bidirectional, monkeypatch):
+    # A many-to-one head of at most LOOP_HEAD_WORK multiply-adds runs in
+    # Numba loops (final_state_logits), a larger one through BLAS: the same
+    # predictions, loss and gradient either way, and the BLAS head passes the
+    # gradient check too (the tiny networks above all take the loops).
+    rng = np.random.RandomState(6)
+    seqs = _sequences(rng, n_features=2)
+    arch = Architecture("lstm", (3, 2), bidirectional, False, 2, False, None, n_outputs)
+    layout = Layout(arch)
+    theta = layout.init_theta(rng, np.float64)
+    y = _targets(rng, loss, seqs.n_samples, n_outputs)
+    w = rng.uniform(0.2, 2.0, seqs.n_samples)
+    batch = pack_batch(seqs, np.arange(seqs.n_samples), y=y, w=w)
+    results = []
+    for work in (_network.LOOP_HEAD_WORK, -1):
+        monkeypatch.setattr(_network, "LOOP_HEAD_WORK", work)
+        assert _network._loop_head(seqs.n_samples, arch) is (work > 0)
+        network = Network(layout, loss, False)
+        x = seqs.values[: LENGTHS[0]]  # the first sequence alone: the shortcut
+        results.append((network.forward(theta, batch)[0],
+                        network.predict_equal_lengths(layout.unpack(theta), x, 1),
+                        *network.loss_and_grad(theta, batch, 0.1)))
+    for loops, blas in zip(*results):
+        np.testing.assert_allclose(loops, blas, rtol=1e-12, atol=1e-14)
+    _check_gradient(arch, loss, False, seqs, rng)  # LOOP_HEAD_WORK is -1 here
+
+
 def test_zero_length_sequence_predicts_from_intercept():
     rng = np.random.RandomState(4)
     seqs = _sequences(rng, n_features=2)

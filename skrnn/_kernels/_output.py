@@ -95,3 +95,65 @@ def softmax(z, out):
     """Row-wise softmax of a 2-D array, shifted by the row maximum."""
     for i in range(z.shape[0]):
         _softmax_row(z, i, out)
+
+
+@numba.njit(cache=True, nogil=True)
+def final_state_logits(outs, rows, reverse_outs, reverse_rows, coef, intercept, feat, logits):
+    """Many-to-one head: each sequence's final states ``feat`` and ``logits = feat @ coef.T + intercept``.
+
+    ``feat[b]`` is ``outs[rows[b]]``, followed by ``reverse_outs[reverse_rows[b]]``
+    when ``feat`` is twice as wide as ``outs`` (a bidirectional last layer;
+    otherwise the reverse arguments are not read); zeros where a row is -1
+    (a zero-length sequence).
+    """
+    n, width = feat.shape
+    hidden = outs.shape[1]
+    n_out = logits.shape[1]
+    zero = intercept.dtype.type(0)
+    for b in range(n):
+        for d in range(width // hidden):
+            r = rows[b] if d == 0 else reverse_rows[b]
+            src = outs if d == 0 else reverse_outs
+            for j in range(hidden):
+                feat[b, d * hidden + j] = src[r, j] if r >= 0 else zero
+        for o in range(n_out):
+            acc = intercept[o]
+            for j in range(width):
+                acc += feat[b, j] * coef[o, j]
+            logits[b, o] = acc
+
+
+@numba.njit(cache=True, nogil=True)
+def final_state_head_backward(dz, wsum, feat, coef, rows, reverse_rows, g_coef, g_intercept,
+                              dh, reverse_dh):
+    """Gradients of ``final_state_logits``'s head, given ``dz`` (weighted dloss/dlogits).
+
+    Divides ``dz`` by ``wsum`` in place (the batch's weight total, in ``dz``'s
+    dtype), writes the coefficients' and intercept's gradients and each
+    direction's state gradient ``dh`` (zero but at the final rows).
+    """
+    n, width = feat.shape
+    hidden = dh.shape[1]
+    n_out = dz.shape[1]
+    for b in range(n):
+        for o in range(n_out):
+            dz[b, o] /= wsum
+    g_coef[...] = 0
+    g_intercept[...] = 0
+    for b in range(n):
+        for o in range(n_out):
+            d = dz[b, o]
+            g_intercept[o] += d
+            for j in range(width):
+                g_coef[o, j] += d * feat[b, j]
+    for d in range(width // hidden):
+        out = dh if d == 0 else reverse_dh
+        out[...] = 0
+        for b in range(n):
+            r = rows[b] if d == 0 else reverse_rows[b]
+            if r < 0:
+                continue
+            for o in range(n_out):
+                g = dz[b, o]
+                for j in range(hidden):
+                    out[r, j] += g * coef[o, d * hidden + j]
