@@ -13,6 +13,7 @@ Run:  python benchmarks/bench_kernel_profile.py [--hidden 32 64 128 512] [--repe
 """
 
 import argparse
+from functools import partial
 
 import numpy as np
 from _harness import median_time
@@ -58,25 +59,26 @@ def kernels(cell, hidden, batch, steps, rng):
     nb = recurrent_blocks([0, batch], 0, w_hh_t)  # the column blocks fit would use
     setup = {}
     if cell == "rnn":
-        fwd = lambda: rnn_forward(xproj, sizes, 0, batch, nb, w_hh_t, b_hh, h0, False, False, h)
-        bwd = lambda: rnn_backward(dh, sizes, 0, batch, nb, h, w_hh_t, False, False, dx)
+        fwd = partial(rnn_forward, xproj, sizes, 0, batch, nb, w_hh_t, b_hh, h0, False, False, h)
+        bwd = partial(rnn_backward, dh, sizes, 0, batch, nb, h, w_hh_t, False, False, dx)
     elif cell == "lstm":
         # As fit runs them: the forward writes its gates over xproj and the
         # backward turns them into dxproj, both in dx here.  Each timed call
         # starts from its input again, restored untimed.
-        fwd = lambda: lstm_forward(dx, sizes, 0, batch, nb, w_hh_t, b_hh, h0, h0, False, h, c, dx)
-        setup["forward"] = lambda: np.copyto(dx, xproj)
+        fwd = partial(lstm_forward, dx, sizes, 0, batch, nb, w_hh_t, b_hh, h0, h0, False, h, c, dx)
+        setup["forward"] = partial(np.copyto, dx, xproj)
         setup["forward"]()
         fwd()
         np.copyto(gates, dx)
-        bwd = lambda: lstm_backward(dh, sizes, 0, batch, nb, h, c, dx, h0, w_hh_t, False)
-        setup["backward"] = lambda: np.copyto(dx, gates)
+        bwd = partial(lstm_backward, dh, sizes, 0, batch, nb, h, c, dx, h0, w_hh_t, False)
+        setup["backward"] = partial(np.copyto, dx, gates)
     else:
-        fwd = lambda: gru_forward(xproj, sizes, 0, batch, nb, w_hh_t, b_hh, h0, False, h, gates, hn)
-        bwd = lambda: gru_backward(dh, sizes, 0, batch, nb, h, gates, hn, h0, w_hh_t, False, dx,
-                                   dhp)
+        fwd = partial(gru_forward, xproj, sizes, 0, batch, nb, w_hh_t, b_hh, h0, False, h, gates,
+                      hn)
+        bwd = partial(gru_backward, dh, sizes, 0, batch, nb, h, gates, hn, h0, w_hh_t, False, dx,
+                      dhp)
     dw = np.empty((hidden, g), f32)  # dW_hh.T, as the gradient is stored
-    gemm = lambda: np.matmul(h.T, dx, out=dw)
+    gemm = partial(np.matmul, h.T, dx, out=dw)
     flops = 2.0 * n * g * hidden  # one pass of products over every row
     return fwd, bwd, gemm, flops, setup
 

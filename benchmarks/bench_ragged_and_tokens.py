@@ -113,8 +113,11 @@ def run(repeats=7, torch=None, report=None):
     ids = rng.randint(0, vocab, size=(batch, steps))
     tok = Sequences(ids.reshape(-1).astype(np.int64), np.arange(batch + 1, dtype=np.int64) * steps,
                     vocab, True, np.float32)
-    ours_emb = skrnn_step(tok, Architecture("lstm", (hidden,), False, False, vocab, True, emb, 1), rng)
-    ours_onehot = skrnn_step(tok, Architecture("lstm", (hidden,), False, False, vocab, True, None, 1), rng)
+    def lstm(embedding_dim):
+        return Architecture("lstm", (hidden,), False, False, vocab, True, embedding_dim, 1)
+
+    ours_emb = skrnn_step(tok, lstm(emb), rng)
+    ours_onehot = skrnn_step(tok, lstm(None), rng)
     theirs_emb, theirs_onehot = {"torch nn.Embedding": None}, {"torch dense one-hot": None}
     if torch is not None:
         ids_t = torch.from_numpy(ids)

@@ -229,7 +229,7 @@ class BaseRNN(VersionStampMixin, BaseEstimator, metaclass=ABCMeta):
             raise
 
     def _fit_unguarded(self, X, y, sample_weight, incremental, classes, stage):
-        """``_fit`` without the rollback; sets ``stage[0] = "training"`` when the input is accepted."""
+        """``_fit`` without the rollback; ``stage[0] = "training"`` once the input is accepted."""
         self._check_cross_params()
         if incremental and self.early_stopping:
             raise ValueError(
@@ -317,7 +317,7 @@ class BaseRNN(VersionStampMixin, BaseEstimator, metaclass=ABCMeta):
         return self
 
     def _combine_weights(self, sample_weight, row_weight, lengths):
-        """Per-target weights: sample weights (repeated over steps when per-step) x class weights."""
+        """Per-target weights: sample weights (repeated over steps if per-step) x class weights."""
         if sample_weight is not None and self._per_step:
             sample_weight = np.repeat(sample_weight, lengths)
         if sample_weight is None:

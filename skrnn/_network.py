@@ -821,7 +821,7 @@ class Network:
             weights = theta[start:stop]
             halves = {}
 
-            def start_half(lo, hi, w=weights, g=target, halves=halves):
+            def start_half(lo, hi, w=weights, g=target, halves=halves, scale=scale):
                 np.multiply(w[lo:hi], scale, out=g[lo:hi])
                 halves[lo] = float(w[lo:hi] @ w[lo:hi])
 

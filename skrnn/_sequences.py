@@ -230,7 +230,8 @@ def _cells_hold_sequences(arr):
     if isinstance(arr, pd.DataFrame):
         if arr.shape[0] == 0:
             return False
-        firsts = [arr.iat[0, k] for k, dt in enumerate(arr.dtypes) if dt == object]
+        # A dtype equals ``object`` for NumPy's object columns only (not a type check).
+        firsts = [arr.iat[0, k] for k, dt in enumerate(arr.dtypes) if dt == object]  # noqa: E721
     elif isinstance(arr, np.ndarray) and arr.dtype == object and arr.ndim >= 2 and arr.size:
         firsts = [arr.flat[0]]
     else:

@@ -257,7 +257,7 @@ class _Helper:
         unclaim(self._flags, _OWNER)
 
     def _spin(self, slot, value, announce=-1, announced=0, settle=0):
-        """Spin without the GIL for up to ``SPIN_S`` until ``flags[slot] >= value``; whether it got there."""
+        """Spin without the GIL, up to ``SPIN_S``, until ``flags[slot] >= value``; if it did."""
         polls = _spin_polls if time.perf_counter() >= _quiet_until else 0
         return wait_for(self._flags, slot, value, polls, announce, announced, settle)
 
@@ -316,7 +316,7 @@ class _Helper:
             self._helper_bell.put(None)
 
     def join(self):
-        """Wait until the helper has run every lane posted, even through interrupts; re-raise its exception.
+        """Wait, even through interrupts, until the helper ran every lane posted; re-raise errors.
 
         Returning while the helper still ran would leave it writing into
         arrays its caller is about to reuse or roll back.  Returns at once

@@ -354,7 +354,9 @@ def test_pipeline_grid_search_cross_val(data):
     assert pipe.predict(X).shape == (40,)
     scores = cross_val_score(RNNClassifier(**TINY), X, y, cv=3)
     assert scores.shape == (3,)
-    grid = GridSearchCV(RNNClassifier(**TINY), {"cell": ["rnn", "gru"], "hidden_layer_sizes": [(3,), (4,)]}, cv=2)
+    grid = GridSearchCV(
+        RNNClassifier(**TINY), {"cell": ["rnn", "gru"], "hidden_layer_sizes": [(3,), (4,)]}, cv=2
+    )
     grid.fit(np.array(X, dtype=object), y)
     assert grid.best_params_["cell"] in ("rnn", "gru")
 

@@ -1,4 +1,7 @@
-"""Numba's cache entries for the kernels expire when any kernel module changes (skrnn/_kernels/_cache.py)."""
+"""Numba's cache entries for the kernels expire when any kernel module changes.
+
+See skrnn/_kernels/_cache.py.
+"""
 
 import importlib
 import shutil

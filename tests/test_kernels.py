@@ -38,7 +38,7 @@ N_FEATURES, HIDDEN = 3, 4
 
 
 def make_case(cell, lengths, dtype, seed=0, initial_state=False):
-    """Weights, sequences and initial states (by input sequence), exactly representable in ``dtype``."""
+    """Weights, sequences and initial states (per input sequence), exact in ``dtype``."""
     rng = np.random.default_rng(seed)
     gh = GATES[cell] * HIDDEN
 
@@ -441,7 +441,8 @@ def test_float32_stays_float32(cell, relu):
                                weights["b_hh"], h0s, c0s, True)
         dxproj, dhproj = backward(cell, relu, np.ones_like(h_all), batch.batch_sizes, h_all,
                                   state, h0s, c0s, weights["w_hh"], True)
-        assert {a.dtype for a in (xproj, h_all, dxproj, dhproj, *state.values())} == {np.dtype(dtype)}
+        arrays = (xproj, h_all, dxproj, dhproj, *state.values())
+        assert {a.dtype for a in arrays} == {np.dtype(dtype)}
         results[dtype] = h_all, dxproj
     for low, high in zip(results[np.float32], results[np.float64]):
         np.testing.assert_allclose(low, high, rtol=1e-4, atol=1e-5)

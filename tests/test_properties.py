@@ -118,7 +118,7 @@ def _rtol(dtype):
 
 
 def _assert_probabilities(proba, n_rows, n_classes, dtype):
-    """Rows of class probabilities: the shape, the model's dtype, finite, in [0, 1], summing to 1."""
+    """Rows of class probabilities: the shape, the model's dtype, finite, in [0, 1], sum 1."""
     assert proba.shape == (n_rows, n_classes) and proba.dtype == dtype
     assert np.all(np.isfinite(proba)) and np.all((proba >= 0) & (proba <= 1))
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=_rtol(dtype) * 10)

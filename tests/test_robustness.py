@@ -43,7 +43,8 @@ def _data(seed=0, n=40):
 
 def test_float32_and_float64_both_train_and_agree_roughly():
     X, y = _data()
-    m64 = RNNClassifier("lstm", (6,), max_iter=20, learning_rate_init=0.02, random_state=0).fit(X, y)
+    m64 = RNNClassifier("lstm", (6,), max_iter=20, learning_rate_init=0.02, random_state=0)
+    m64.fit(X, y)
     m32 = clone(m64).fit([x.astype(np.float32) for x in X], y)
     assert m32.coef_.dtype == np.float32 and m64.coef_.dtype == np.float64
     assert m32.loss_curve_[-1] < m32.loss_curve_[0] and m64.loss_curve_[-1] < m64.loss_curve_[0]

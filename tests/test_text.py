@@ -288,7 +288,7 @@ def test_indexing_and_splitting():
     assert isinstance(X_train, TokenSequences) and isinstance(X_test, TokenSequences)
     assert X_train == encoder.transform([CORPUS[i] for i in y_train])
     assert X_test == encoder.transform([CORPUS[i] for i in y_test])
-    for train, test in KFold(n_splits=2).split(X):
+    for _, test in KFold(n_splits=2).split(X):
         assert _safe_indexing(X, test) == encoder.transform([CORPUS[i] for i in test])
 
 

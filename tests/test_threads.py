@@ -132,7 +132,7 @@ def test_lanes_reach_a_sleeping_helper_and_a_sleeping_poster(two_threads, slow_l
     for _ in range(5):
         seen = []
 
-        def lane(k):
+        def lane(k, seen=seen):
             if k == slow_lane:
                 time.sleep(0.02)
             seen.append(k)
@@ -546,11 +546,15 @@ def test_prediction_in_chunk_lanes_equals_one_thread(cell, bidirectional, monkey
 def test_single_threaded_blas_restores_the_previous_limits():
     from threadpoolctl import threadpool_info
 
-    before = {(i["filepath"], i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"}
+    def blas_threads():
+        return {(i["filepath"], i["num_threads"]) for i in threadpool_info()
+                if i["user_api"] == "blas"}
+
+    before = blas_threads()
     with single_threaded_blas():
         inside = {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
         assert inside == {1}
-    after = {(i["filepath"], i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"}
+    after = blas_threads()
     assert after == before
 
 

@@ -24,7 +24,8 @@ def _seqs(rng, n_features=2):
 def _network(cell, per_step, loss="squared", layers=(3, 2), seed=0):
     arch = Architecture(cell, layers, False, False, 2, False, None, 2)
     layout = Layout(arch)
-    return Network(layout, loss, per_step), layout.init_theta(np.random.RandomState(seed), np.float64)
+    theta = layout.init_theta(np.random.RandomState(seed), np.float64)
+    return Network(layout, loss, per_step), theta
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])

@@ -1,4 +1,7 @@
-"""Bad input at the estimator level: a clear ValueError/TypeError naming the problem, inputs untouched."""
+"""Bad input at the estimator level.
+
+A clear ValueError/TypeError naming the problem, and the inputs untouched.
+"""
 
 import copy
 import warnings

@@ -99,7 +99,7 @@ def softmax(z, out):
 
 @numba.njit(cache=True, nogil=True)
 def final_state_logits(outs, rows, reverse_outs, reverse_rows, coef, intercept, feat, logits):
-    """Many-to-one head: each sequence's final states ``feat`` and ``logits = feat @ coef.T + intercept``.
+    """A many-to-one head: final states ``feat``, ``logits = feat @ coef.T + intercept``.
 
     ``feat[b]`` is ``outs[rows[b]]``, followed by ``reverse_outs[reverse_rows[b]]``
     when ``feat`` is twice as wide as ``outs`` (a bidirectional last layer;

@@ -87,7 +87,7 @@ def pack_rows(offsets, order, batch_sizes):
 
 @numba.njit(cache=True, nogil=True)
 def part_rows(batch_sizes, lo, hi):
-    """``(rows, part_sizes)``: sorted sequences ``lo:hi`` of a packed batch as a packed batch of their own.
+    """``(rows, part_sizes)``: sorted sequences ``lo:hi`` of a packed batch, packed on their own.
 
     ``rows`` are the batch's rows of those sequences in their own packed
     order (step by step), ``part_sizes`` their ``batch_sizes``.

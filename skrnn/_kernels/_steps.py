@@ -56,7 +56,7 @@ def shard_step(t, batch_sizes, starts, reverse, lo, hi):
 
 @numba.njit(cache=True, nogil=True)
 def column_blocks(w, n_blocks):
-    """``(blocks, bounds)``: the right operand ``w`` (k, n) of the per-step products, as laid out for BLAS.
+    """``(blocks, bounds)``: the per-step products' right operand ``w`` (k, n), laid out for BLAS.
 
     ``n_blocks >= 1``: the columns of ``w`` as ``n_blocks`` C-contiguous
     blocks.  Block ``p`` holds columns ``bounds[p]:bounds[p + 1]`` (near-equal
