@@ -97,7 +97,7 @@ def softmax(z, out):
         _softmax_row(z, i, out)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def final_state_logits(outs, rows, reverse_outs, reverse_rows, coef, intercept, feat, logits):
     """A many-to-one head: final states ``feat``, ``logits = feat @ coef.T + intercept``.
 
@@ -123,7 +123,7 @@ def final_state_logits(outs, rows, reverse_outs, reverse_rows, coef, intercept, 
             logits[b, o] = acc
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def final_state_head_backward(dz, wsum, feat, coef, rows, reverse_rows, g_coef, g_intercept,
                               dh, reverse_dh):
     """Gradients of ``final_state_logits``'s head, given ``dz`` (weighted dloss/dlogits).
