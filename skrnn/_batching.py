@@ -32,7 +32,7 @@ SHARD_SEQUENCES = 32
 # The cut still depends on shapes only, so results do not depend on threads.
 HALVE_STEP_WORK = 3 * 64 * 64
 # A training batch of a gated cell (LSTM, GRU) run as parts
-# (``_network.PART_GRADIENT_BYTES``) is halved from less work a step: a part
+# (``_parts.PART_GRADIENT_BYTES``) is halved from less work a step: a part
 # is projected, run and differentiated on its own core, so the second core
 # no longer pays in cache traffic and hand-overs what it gains, and the
 # gates' arithmetic is work the halves share.  A/B in one process, batch

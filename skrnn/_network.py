@@ -4,7 +4,7 @@ Python loops over layers and directions; the Numba kernels loop over time and
 units.  Every weight gradient is one GEMM over all packed rows (hoisted out of
 the time loop), the kernels only carry the recurrence.  A training batch of
 several shards runs as parts, each such a batch of its own on one thread
-(``PART_GRADIENT_BYTES``).
+(``_parts.py``).
 """
 
 import math
@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._batching import GATED_PART_HALVE_STEP_WORK, HALVE_STEP_WORK, batch_part
+from ._batching import GATED_PART_HALVE_STEP_WORK, HALVE_STEP_WORK
 from ._kernels._embedding import gather_rows, scatter_add_rows
 from ._kernels._gru import gru_backward, gru_forward
 from ._kernels._lstm import lstm_backward, lstm_forward
@@ -23,7 +23,8 @@ from ._kernels._output import (binary_log_loss, final_state_head_backward, final
                                softmax_cross_entropy, squared_error)
 from ._kernels._packing import end_rows, previous_states
 from ._kernels._rnn import rnn_backward, rnn_forward
-from ._threads import run_chunks, run_halves, run_shards
+from ._parts import TrainingInParts
+from ._threads import run_halves, run_shards
 
 __all__ = ["Network", "LOSSES", "thread_workspace", "PREDICT_WORKSPACE_BYTES"]
 
@@ -309,21 +310,6 @@ def _final_rows(batch):
     return end_rows(batch.batch_sizes, batch.lengths)
 
 
-# A training batch of several shards runs as that many parts, each a packed
-# batch of its own that one thread projects, runs and differentiates whole;
-# only the parts' gradients are summed, in part order.  With shards cut
-# inside each kernel and the hoisted GEMMs cut into row halves (halves of the
-# time axis), half of what one core wrote the other read next: in an LSTM-64
-# step (batch 32, two shards) the projection and weight-gradient GEMMs took
-# 745-794 us against 464 us alone.  A/B in one process, batch 32: LSTM-64
-# 0.91-0.92x the time, GRU-64 0.87x, RNN-128 0.93x, LSTM-128 0.96x, GRU-128
-# 0.91x, hidden 512 0.97-1.01x.  Each part past the first keeps a gradient
-# like theta and writes all of it but the token gradients (scattered into
-# the one gradient); past this many bytes written the batch runs as one
-# part, sharded inside its kernels.
-PART_GRADIENT_BYTES = 16 << 20
-
-
 def _scatter_add(scatters, rows, ids, g, name):
     """Add ``rows`` to the rows ``ids`` of ``g[name]``, or append that to ``scatters`` if a list."""
     if scatters is None:
@@ -367,7 +353,7 @@ def _head(p, feat):
     return logits
 
 
-class Network:
+class Network(TrainingInParts):
     """A recurrent network: stacked (bi)directional cells and an output head.
 
     Parameters
@@ -405,7 +391,7 @@ class Network:
         # (array, its views) of the last two arrays unpacked: a fit passes the
         # same theta and gradient buffer every step.
         self._unpacked = ()
-        # Per part of a sharded batch (see PART_GRADIENT_BYTES): its network
+        # Per part of a sharded batch (see _parts.py): its network
         # (and so its workspace) and, from the second on, its gradient.
         self._part_networks = []
         self._part_gradients = []
@@ -852,88 +838,3 @@ class Network:
                 stop - start,
             )
         return 0.5 * alpha * squares / wsum
-
-    # -- a batch in parts ---------------------------------------------------
-    def _parts(self, theta, batch):
-        """Boundaries of the parts ``batch`` runs as (``PART_GRADIENT_BYTES``), or None for one.
-
-        The parts are the batch's shards for the widest layer (a gated
-        cell's halved from less work a step than kernel shards:
-        ``GATED_PART_HALVE_STEP_WORK``), so they depend on the batch and the
-        architecture only, never on the thread count.
-        """
-        if batch.whole:
-            return None
-        plan = self._training_plan()
-        bounds = batch.shards(plan.step_work, plan.halve_from)
-        n_parts = bounds.shape[0] - 1
-        written = (n_parts - 1) * plan.summed_size * theta.itemsize
-        if n_parts < 2 or written > PART_GRADIENT_BYTES:
-            return None
-        return bounds
-
-    def _parts_loss_and_grad(self, theta, batch, bounds, alpha, init, normalizer,
-                             final_states, out):
-        """``chunk_loss_and_grad`` of a batch run as parts side by side."""
-        if normalizer is None:
-            normalizer = batch.weight_total(self.per_step)
-        if normalizer <= 0:
-            raise ValueError("the batch has zero total sample weight.")
-        n_parts = bounds.shape[0] - 1
-        # Zero-length sequences (sorted last, in no shard) go with the last part.
-        ends = bounds.tolist()
-        ends[-1] = batch.n_sequences
-        grad = np.empty_like(theta) if out is None else out
-        grads = [grad] + self._extra_part_gradients(theta, n_parts - 1)
-        while len(self._part_networks) < n_parts:
-            self._part_networks.append(Network(self.layout, self.loss, self.per_step))
-        results = [None] * n_parts
-        scatters = [[] for _ in range(n_parts)]
-
-        def run_part(k, lane):
-            lo, hi = ends[k], ends[k + 1]
-            part = batch_part(batch, lo, hi, self.per_step)
-            part_init = None if init is None else [
-                [(h0[lo:hi], c0[lo:hi]) for h0, c0 in layer] for layer in init
-            ]
-            results[k] = self._part_networks[k].chunk_loss_and_grad(
-                theta, part, 0.0, part_init, normalizer, final_states, grads[k], scatters[k]
-            )
-
-        run_chunks(run_part, n_parts, per_lane=1)
-        # A fixed order throughout: the sums never depend on the threads.
-        loss = 0.0
-        for k in range(n_parts):
-            loss += results[k][0]
-            if k:
-                for start, stop in self._training_plan().summed:
-                    grad[start:stop] += grads[k][start:stop]
-        # Token gradients: every part's rows straight into the one gradient
-        # (read from the parts' workspaces, which no other call uses before
-        # the next batch), so no vocabulary-wide array is zeroed or summed
-        # per part.
-        started_squares = self._start_token_gradients(theta, grad, alpha, normalizer)
-        if self._scatter_targets:
-            # A fresh array is not worth keeping views of (see _unpack).
-            g = self.layout.unpack(grad) if out is None else self._unpack(grad)
-            for part_scatters in scatters:
-                for name, rows, ids in part_scatters:
-                    scatter_add_rows(rows, ids, g[name])
-        loss += self._add_penalty(theta, grad, alpha, normalizer, started_squares)
-        states = None
-        if final_states:
-            states = [
-                [tuple(np.concatenate([r[2][layer][d][i] for r in results]) for i in range(2))
-                 for d in range(self.arch.n_directions)]
-                for layer in range(self.arch.n_layers)
-            ]
-        return loss, grad, states
-
-    def _extra_part_gradients(self, theta, n):
-        """``n`` gradient buffers like ``theta``, kept from one batch to the next."""
-        kept = self._part_gradients
-        if kept and (kept[0].shape != theta.shape or kept[0].dtype != theta.dtype):
-            kept.clear()
-        while len(kept) < n:
-            kept.append(np.empty_like(theta))
-        return kept[:n]

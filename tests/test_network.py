@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from _gradcheck import numeric_gradient
 
-from skrnn import _batching, _network
+from skrnn import _batching, _network, _parts
 from skrnn._batching import pack_batch
 from skrnn._network import Network
 from skrnn._params import Architecture, Layout
@@ -33,7 +33,7 @@ def sharding(request, monkeypatch):
         monkeypatch.setattr(_network, "SPLIT_GEMM_FLOPS", 0)
         monkeypatch.setattr(_network, "_SPLIT_MIN_ROWS", 2)
     if request.param == "sharded":
-        monkeypatch.setattr(_network, "PART_GRADIENT_BYTES", -1)
+        monkeypatch.setattr(_parts, "PART_GRADIENT_BYTES", -1)
     return request.param
 
 
@@ -310,7 +310,7 @@ def test_a_batch_in_parts_equals_the_batch_sharded_in_its_kernels(cell, per_step
             for hidden in arch.hidden_sizes]
     results = []
     for part_bytes in (16 << 20, -1):
-        monkeypatch.setattr(_network, "PART_GRADIENT_BYTES", part_bytes)
+        monkeypatch.setattr(_parts, "PART_GRADIENT_BYTES", part_bytes)
         network = Network(layout, "multiclass", per_step)
         bounds = network._parts(theta, batch)
         n_parts = 1 if bounds is None else bounds.size - 1
@@ -339,9 +339,9 @@ def test_a_batch_runs_in_parts_only_while_their_gradients_stay_small(monkeypatch
     batch = pack_batch(seqs, np.arange(64), y=rng.randint(0, 2, 64).astype(np.float64))
     network = Network(layout, "binary", False)
     monkeypatch.setattr(_batching, "SHARD_SEQUENCES", 32)
-    monkeypatch.setattr(_network, "PART_GRADIENT_BYTES", written)
+    monkeypatch.setattr(_parts, "PART_GRADIENT_BYTES", written)
     np.testing.assert_array_equal(network._parts(theta, batch), [0, 32, 64])
-    monkeypatch.setattr(_network, "PART_GRADIENT_BYTES", written - 1)
+    monkeypatch.setattr(_parts, "PART_GRADIENT_BYTES", written - 1)
     assert network._parts(theta, batch) is None
 
 
@@ -355,7 +355,7 @@ def test_a_batch_of_32_runs_in_two_parts_from_less_work_for_gated_cells(
     # hidden**2 of the widest layer), below the kernel shards' bound
     # (HALVE_STEP_WORK), which the simple RNN's parts keep.
     monkeypatch.setattr(_batching, "SHARD_SEQUENCES", 32)
-    monkeypatch.setattr(_network, "PART_GRADIENT_BYTES", 16 << 20)
+    monkeypatch.setattr(_parts, "PART_GRADIENT_BYTES", 16 << 20)
     rng = np.random.RandomState(8)
     offsets = np.arange(0, 33 * 5, 5, dtype=np.int64)
     seqs = Sequences(rng.normal(size=(offsets[-1], 2)), offsets, 2, False, np.float64)
