@@ -55,7 +55,7 @@ def kernels(cell, hidden, batch, steps, rng):
     c, hn = np.empty_like(h), np.empty_like(h)
     gates = np.empty_like(xproj)
     dh = rng.normal(size=(n, hidden)).astype(f32)
-    dx, dhp = np.empty_like(xproj), np.empty_like(xproj)
+    dx = np.empty_like(xproj)
     nb = recurrent_blocks([0, batch], 0, w_hh_t)  # the column blocks fit would use
     setup = {}
     if cell == "rnn":
@@ -75,8 +75,9 @@ def kernels(cell, hidden, batch, steps, rng):
     else:
         fwd = partial(gru_forward, xproj, sizes, 0, batch, nb, w_hh_t, b_hh, h0, False, h, gates,
                       hn)
+        # dhn: the n block of the state-side gradient, (N, H).
         bwd = partial(gru_backward, dh, sizes, 0, batch, nb, h, gates, hn, h0, w_hh_t, False, dx,
-                      dhp)
+                      np.empty_like(h))
     dw = np.empty((hidden, g), f32)  # dW_hh.T, as the gradient is stored
     gemm = partial(np.matmul, h.T, dx, out=dw)
     flops = 2.0 * n * g * hidden  # one pass of products over every row

@@ -178,7 +178,10 @@ def _layer_backward(ws, key, cell, relu, dh, batch_sizes, shards, h, state, h0, 
                     reverse):
     """Return (dxproj, dhproj): gradients w.r.t. input- and state-side pre-activations.
 
-    Gradients stop at the initial states ``h0``/``c0`` (truncated BPTT).
+    ``dhproj`` is ``dxproj`` itself for rnn and lstm; for gru it is only the
+    n block (``dhn``, (N, H)), whose r and z blocks are ``dxproj``'s
+    (``_hh_weight_gradient``).  Gradients stop at the initial states
+    ``h0``/``c0`` (truncated BPTT).
     """
     if cell == "lstm":
         c, gates = state
@@ -194,7 +197,7 @@ def _layer_backward(ws, key, cell, relu, dh, batch_sizes, shards, h, state, h0, 
         kernel, rest = rnn_backward, (h, w_hh_t, reverse, relu, dxproj)
     else:
         gates, hn = state
-        dhproj = ws.empty(key + "dhproj", dxproj.shape, dxproj.dtype)
+        dhproj = ws.empty(key + "dhn", h.shape, dxproj.dtype)
         kernel, rest = gru_backward, (h, gates, hn, h0, w_hh_t, reverse, dxproj, dhproj)
     _run_sharded(kernel, (dh, batch_sizes), shards, w_hh_t, rest)
     return dxproj, dhproj
@@ -251,6 +254,18 @@ def _matmul_rows(a, b, out, accumulate, bias):
         np.matmul(a, b, out=out)
     if bias is not None:
         out += bias
+
+
+def _hh_weight_gradient(h_prev, dxproj, dhproj, out):
+    """``out = h_prev.T @ dhproj``, ``dW_hh.T`` as stored.
+
+    For the GRU, ``dhproj`` holds only the n block: the r and z columns come
+    from ``dxproj``, which holds them too (``_layer_backward``).
+    """
+    shared = out.shape[1] - dhproj.shape[1]
+    if shared:
+        _matmul(h_prev.T, dxproj[:, :shared], out[:, :shared])
+    _matmul(h_prev.T, dhproj, out[:, shared:])
 
 
 def _bias_rides_in_gemm(n_inputs, width):
@@ -754,7 +769,7 @@ class Network(TrainingInParts):
                 else:
                     h_prev = self._ws.empty(key + "h_prev", outs[d].shape, outs[d].dtype)
                     previous_states(outs[d], h0, batch.batch_sizes, reverse, h_prev)
-                    _matmul(h_prev.T, dhproj, g[key + "weight_hh_T"])
+                    _hh_weight_gradient(h_prev, dxproj, dhproj, g[key + "weight_hh_T"])
                 if layer == 0 and arch.gathers_weight_ih:
                     _scatter_add(scatters, dxproj, batch.x, g, key + "weight_ih_T")
                 elif wide is not None:
@@ -766,11 +781,13 @@ class Network(TrainingInParts):
                     _matmul(inp.T, dxproj, g[key + "weight_ih_T"])
                 if wide is None:
                     g[key + "bias_ih"][...] = dxproj.sum(axis=0)
-                # rnn and lstm: the two biases get the same gradient; one
-                # column sum over every row is ~50 us at hidden 32.
-                g[key + "bias_hh"][...] = (
-                    g[key + "bias_ih"] if dhproj is dxproj else dhproj.sum(axis=0)
-                )
+                # The two biases get the same gradient but in the GRU's n
+                # block; one column sum over every row is ~50 us at hidden 32.
+                g_bhh = g[key + "bias_hh"]
+                shared = g_bhh.shape[0] - (0 if dhproj is dxproj else dhproj.shape[1])
+                g_bhh[:shared] = g[key + "bias_ih"][:shared]
+                if shared < g_bhh.shape[0]:
+                    g_bhh[shared:] = dhproj.sum(axis=0)
                 if needs_dinp:
                     # The first direction writes dinp, the second adds to it: no
                     # zeroing pass, and no temporary for a product added to zeros.

@@ -118,7 +118,9 @@ def backward(cell, relu, dh_all, batch_sizes, h_all, state, h0, c0, w_hh, revers
     """Run a backward kernel, shard by shard, into fresh outputs: ``(dxproj, dhproj)``.
 
     The LSTM's turns its gates into ``dxproj`` in place: it gets a copy, so
-    ``state`` serves again.
+    ``state`` serves again.  The GRU's writes only the n block of ``dhproj``
+    (``dhn``); its r and z blocks are ``dxproj``'s, joined here as the
+    caller's GEMM joins them.
     """
     shards = whole_batch(batch_sizes) if shards is None else shards
     w_hh_t = np.ascontiguousarray(w_hh.T)
@@ -126,7 +128,7 @@ def backward(cell, relu, dh_all, batch_sizes, h_all, state, h0, c0, w_hh, revers
         dxproj = state["gates"].copy()
     else:
         dxproj = garbage((h_all.shape[0], w_hh.shape[0]), h_all.dtype)
-    dhproj = garbage(dxproj.shape, dxproj.dtype) if cell == "gru" else dxproj
+    dhn = garbage(h_all.shape, dxproj.dtype)
     for lo, hi in zip(shards[:-1], shards[1:]):
         if cell == "rnn":
             rnn_backward(dh_all, batch_sizes, lo, hi, blocks, h_all, w_hh_t, reverse, relu,
@@ -136,8 +138,11 @@ def backward(cell, relu, dh_all, batch_sizes, h_all, state, h0, c0, w_hh, revers
                           w_hh_t, reverse)
         else:
             gru_backward(dh_all, batch_sizes, lo, hi, blocks, h_all, state["gates"], state["hn"],
-                         h0, w_hh_t, reverse, dxproj, dhproj)
-    return dxproj, dhproj
+                         h0, w_hh_t, reverse, dxproj, dhn)
+    if cell != "gru":
+        return dxproj, dxproj
+    hidden = h_all.shape[1]
+    return dxproj, np.concatenate([dxproj[:, : 2 * hidden], dhn], axis=1)
 
 
 def kernel_inputs(weights, seqs, h0, c0):

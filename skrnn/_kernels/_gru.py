@@ -3,7 +3,7 @@
 ``r, z = sigmoid(xproj_{r,z} + W_h{r,z} h_{t-1} + b_h{r,z})``,
 ``n = tanh(xproj_n + r (W_hn h_{t-1} + b_hn))``, ``h_t = (1 - z) n + z h_{t-1}``.
 One call runs one layer in one direction over a packed batch.  Contracts
-(shapes, packed layout, ``h0``, ``dxproj`` vs ``dhproj``): docs/internals.md,
+(shapes, packed layout, ``h0``, ``dxproj`` and ``dhn``): docs/internals.md,
 "Recurrent kernels".
 """
 
@@ -57,7 +57,13 @@ def gru_forward(xproj, batch_sizes, lo, hi, n_blocks, w_hh_t, b_hh, h0, reverse,
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def gru_backward(dh_all, batch_sizes, lo, hi, n_blocks, h_all, gates_all, hn_all, h0, w_hh_t,
-                 reverse, dxproj, dhproj):
+                 reverse, dxproj, dhn_all):
+    """BPTT of one layer and direction: ``dxproj`` (N, 3H) and ``dhn_all`` (N, H).
+
+    ``dhn_all`` is dL/d(``W_hn h_prev + b_hn``), the n block of the state-side
+    gradient (``dn * r``); its r and z blocks equal ``dxproj``'s, so they are
+    not stored twice.
+    """
     n_steps = batch_sizes.shape[0]
     hidden = w_hh_t.shape[0]
     starts = step_starts(batch_sizes)
@@ -71,6 +77,10 @@ def gru_backward(dh_all, batch_sizes, lo, hi, n_blocks, h_all, gates_all, hn_all
     # The gradient reaching h_prev directly through h = ... + z h_prev; added
     # to carry after the matmul, which overwrites carry.
     direct = np.zeros((max_batch, hidden), dtype=dxproj.dtype)
+    # The state-side gradient [dr, dz, dn * r] of the step's rows that continue
+    # from an earlier step, the left operand of the product that carries the
+    # gradient back; the last row takes the other rows' writes unread.
+    dstep = np.empty((max_batch + 1, 3 * hidden), dtype=dxproj.dtype)
     n_carry = 0
     for s in range(n_steps):
         t = step_at(s, n_steps, not reverse)
@@ -83,7 +93,8 @@ def gru_backward(dh_all, batch_sizes, lo, hi, n_blocks, h_all, gates_all, hn_all
             hn_row = hn_all[r0 + b]
             h_prev = h_all[p0 + b] if b < n_prev else h0[lo + b]
             dx = dxproj[r0 + b]
-            dhp = dhproj[r0 + b]
+            dhn_row = dhn_all[r0 + b]
+            dhp = dstep[b] if b < n_prev else dstep[max_batch]
             for j in range(hidden):
                 dh = dh_row[j]
                 if b < n_carry:
@@ -100,8 +111,9 @@ def gru_backward(dh_all, batch_sizes, lo, hi, n_blocks, h_all, gates_all, hn_all
                 dhp[j] = dr
                 dhp[hidden + j] = dz
                 dhp[2 * hidden + j] = dn * r
+                dhn_row[j] = dn * r
                 direct[b, j] = dh * z
-        hh_backward(dhproj[r0 : r0 + n_prev], blocks, bounds, scratch, carry[:n_prev])
+        hh_backward(dstep[:n_prev], blocks, bounds, scratch, carry[:n_prev])
         for b in range(n_prev):
             for j in range(hidden):
                 carry[b, j] += direct[b, j]
