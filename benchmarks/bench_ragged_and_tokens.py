@@ -113,6 +113,7 @@ def run(repeats=7, torch=None, report=None):
     ids = rng.randint(0, vocab, size=(batch, steps))
     tok = Sequences(ids.reshape(-1).astype(np.int64), np.arange(batch + 1, dtype=np.int64) * steps,
                     vocab, True, np.float32)
+
     def lstm(embedding_dim):
         return Architecture("lstm", (hidden,), False, False, vocab, True, embedding_dim, 1)
 

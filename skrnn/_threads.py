@@ -161,6 +161,17 @@ SPIN_S = 1e-3
 # GIL: the poster holds the GIL for the few us of its own lane's dispatch,
 # and a thread that finds the GIL taken sleeps (20-25 us to wake).
 SETTLE_S = 10e-6
+# ... and this long for a lane of ``run_chunks``, whose poster runs ~25-40 us
+# of Python (a training part's rows, states and input copy) before its first
+# long kernel.  With 10 us the helper's lane of a two-part LSTM-32 step
+# started 58-75 us into the step and its first call took 49-56 us, against
+# 7-8 us in the caller's lane: the two lanes took turns at the GIL, sleeping.
+# 60 against 10 us, toggled in one process, training steps: LSTM-32 0.93x
+# the time (two A/Bs; 80 and 120 us were slower again), GRU-40 0.96x, GRU-64
+# 0.94x, RNN-128 0.95x, LSTM-64 at batch 256 0.94x, LSTM-64 and LSTM-128
+# 0.99-1.00x, token input 0.99-1.00x; prediction of 300 and 10,000 LSTM-64
+# sequences 0.99-1.00x.
+CHUNK_SETTLE_S = 60e-6
 # A spinning helper that takes longer than this to start a lane, twice in a
 # row, was off its core: more threads want the cores than there are (two
 # processes fitting at once, or one beside a busy process).  Spinning then
@@ -176,7 +187,7 @@ LATE_STRIKES = 2
 QUIET_S = 1.0
 # ``_Helper._flags`` slots: written by the poster, and by the helper on
 # another cache line.
-_POSTED, _OWNER, _IDLE = 0, 4, 8
+_POSTED, _SETTLE, _OWNER, _IDLE = 0, 2, 4, 8
 # Both durations in polls of ``wait_for``, measured when the helpers start.
 _spin_polls = _settle_polls = 0
 # ``time.perf_counter()`` before which waits do not spin (see ``LATE_S``).
@@ -190,7 +201,7 @@ def _polls_per_second():
     best = float("inf")
     for _ in range(2):
         start = time.perf_counter()
-        wait_for(flags, 0, 1, polls, -1, 0, 0)
+        wait_for(flags, 0, 1, polls, -1, 0, -1)
         best = min(best, time.perf_counter() - start)
     return polls / max(best, 1e-9)
 
@@ -227,6 +238,7 @@ class _Helper:
         self._done = 0
         self._dead = False
         self._posted_at = 0.0
+        self._settle_s = SETTLE_S
         self._task = None
         self._error = None
         self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
@@ -256,10 +268,10 @@ class _Helper:
     def give_back(self):
         unclaim(self._flags, _OWNER)
 
-    def _spin(self, slot, value, announce=-1, announced=0, settle=0):
+    def _spin(self, slot, value, announce=-1, announced=0, settle_slot=-1):
         """Spin without the GIL, up to ``SPIN_S``, until ``flags[slot] >= value``; if it did."""
         polls = _spin_polls if time.perf_counter() >= _quiet_until else 0
-        return wait_for(self._flags, slot, value, polls, announce, announced, settle)
+        return wait_for(self._flags, slot, value, polls, announce, announced, settle_slot)
 
     def _serve(self):
         global _quiet_until
@@ -268,7 +280,7 @@ class _Helper:
         try:
             while True:
                 spun = self._spin(_POSTED, seen + 1, announce=_IDLE, announced=seen,
-                                  settle=_settle_polls)
+                                  settle_slot=_SETTLE)
                 if not spun:
                     # The flag is read again after the helper says it sleeps:
                     # under the GIL, a poster either sees it asleep (and rings)
@@ -284,7 +296,7 @@ class _Helper:
                 # idle here).
                 if spun:
                     now = time.perf_counter()
-                    late = now - self._posted_at > LATE_S + SETTLE_S
+                    late = now - self._posted_at > LATE_S + self._settle_s
                     strikes = strikes + 1 if late else 0
                     if strikes >= LATE_STRIKES:
                         _quiet_until = now + QUIET_S
@@ -306,10 +318,13 @@ class _Helper:
             self._dead = True
             self._poster_bell.put(None)
 
-    def post(self, task):
-        """Start ``task()`` on the helper (claimed by the caller)."""
+    def post(self, task, settle_s=SETTLE_S):
+        """Start ``task()`` on the helper (claimed by the caller), ``settle_s`` after it sees it."""
         self._task = task
         self._error = None
+        self._settle_s = settle_s
+        # Read by the helper after the post's release store below.
+        self._flags[_SETTLE] = int(_settle_polls * settle_s / SETTLE_S)
         self._posted_at = time.perf_counter()
         post_next(self._flags, _POSTED)
         if self._helper_asleep:
@@ -458,10 +473,10 @@ def run_chunks(task, n_chunks, per_lane=2):
         finally:
             _lane_state.inside = False
 
-    _run_lanes(lane, lanes)
+    _run_lanes(lane, lanes, CHUNK_SETTLE_S)
 
 
-def _run_lanes(lane, lanes):
+def _run_lanes(lane, lanes, settle_s=SETTLE_S):
     """``lane(i)`` for ``i`` in ``range(lanes)``: 0 here, the others on free helpers.
 
     A lane finding no free helper (another thread's fit has them) runs here
@@ -484,7 +499,7 @@ def _run_lanes(lane, lanes):
         if len(taken) < lanes - 1 and _adopt_orphans(helpers, me):
             _take(helpers, me, lanes - 1, taken)
         for first, helper in enumerate(taken, start=1):
-            helper.post(partial(lane, first))
+            helper.post(partial(lane, first), settle_s)
         lane(0)
         for first in range(1 + len(taken), lanes):
             lane(first)

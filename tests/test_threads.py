@@ -142,6 +142,47 @@ def test_lanes_reach_a_sleeping_helper_and_a_sleeping_poster(two_threads, slow_l
         time.sleep(0.005)  # the helper is asleep by the next post
 
 
+def test_wait_for_settles_as_many_polls_as_its_flags_hold():
+    from skrnn._kernels._sync import wait_for
+
+    flags = np.zeros(16, dtype=np.int64)
+    flags[0] = 1  # already there: only the settle is left
+
+    def seconds(settle_slot):
+        start = time.perf_counter()
+        assert wait_for(flags, 0, 1, 10, -1, 0, settle_slot)
+        return time.perf_counter() - start
+
+    seconds(-1)  # compiled
+    flags[2] = 0
+    none = min(seconds(2) for _ in range(3))
+    flags[2] = 100_000_000  # ~0.1 s of polls here
+    assert seconds(2) > max(0.01, 100 * none)
+    assert seconds(-1) < 0.01  # no slot: no settle
+
+
+def test_chunk_lanes_reach_the_helper_after_a_longer_settle(two_threads):
+    # A lane of run_chunks (a training part, a prediction chunk) lets its
+    # poster's Python run CHUNK_SETTLE_S before the helper takes the GIL, a
+    # lane of run_shards SETTLE_S; the helper reads the polls from its flags.
+    posted = []
+    post = _threads._Helper.post
+
+    def spy(self, task, settle_s=_threads.SETTLE_S):
+        post(self, task, settle_s)
+        posted.append((settle_s, int(self._flags[_threads._SETTLE])))
+
+    two_threads.setattr(_threads._Helper, "post", spy)
+    ran = []
+    run_chunks(lambda k, lane: ran.append(k), 2, per_lane=1)
+    run_shards([partial(ran.append, 2), partial(ran.append, 3)])
+    assert sorted(ran) == [0, 1, 2, 3]
+    polls = _threads._settle_polls
+    chunk_polls = int(polls * _threads.CHUNK_SETTLE_S / _threads.SETTLE_S)
+    assert posted == [(_threads.CHUNK_SETTLE_S, chunk_polls), (_threads.SETTLE_S, polls)]
+    assert chunk_polls > polls > 0
+
+
 def test_late_starts_make_the_waits_sleep_for_a_while(two_threads):
     # Two late starts in a row while spinning mean the helper was off its
     # core; from then on every wait sleeps for QUIET_S (and lanes still run).
@@ -527,10 +568,10 @@ def test_prediction_in_chunk_lanes_equals_one_thread(cell, bidirectional, monkey
     tagger = RNNSequenceTagger(cell, (8,), max_iter=1, random_state=0).fit(X[:100], tags[:100])
     run_lanes, lanes_used = _threads._run_lanes, []
 
-    def spy(lane, lanes):
+    def spy(lane, lanes, *settle):
         if "run_chunks" in lane.__qualname__:
             lanes_used.append(lanes)
-        run_lanes(lane, lanes)
+        run_lanes(lane, lanes, *settle)
 
     monkeypatch.setattr(_threads, "_run_lanes", spy)
     monkeypatch.setattr(_threads, "n_threads", lambda: 2)

@@ -107,18 +107,21 @@ def _poll(flags, slot, value, max_polls):
 
 
 @numba.njit(cache=True, nogil=True)
-def wait_for(flags, slot, value, max_polls, announce_slot, announce_value, settle_polls):
+def wait_for(flags, slot, value, max_polls, announce_slot, announce_value, settle_slot):
     """Poll until ``flags[slot] >= value``, at most ``max_polls`` times; whether it got there.
 
     First sets ``flags[announce_slot] = announce_value`` (unless
     ``announce_slot < 0``): the caller has let go of the GIL by then.  Once
-    the flag is there, polls ``settle_polls`` more times before returning.
+    the flag is there, polls ``flags[settle_slot]`` more times before
+    returning (unless ``settle_slot < 0``), a count the poster wrote before
+    it raised the flag.
     """
     if announce_slot >= 0:
         _store_release(flags, announce_slot, announce_value)
     if not _poll(flags, slot, value, max_polls):
         return False
-    _poll(flags, slot, _NEVER, settle_polls)
+    if settle_slot >= 0:
+        _poll(flags, slot, _NEVER, _load_acquire(flags, settle_slot))
     return True
 
 
