@@ -515,7 +515,8 @@ class Network(TrainingInParts):
 
         ``outs``: the last layer's output per direction; ``final``: the rows
         of the final states per direction (``_final_rows``), all >= 0 if
-        ``all_live``.
+        ``all_live``.  Its gradients: ``_head_backward``, which takes the
+        same branch for the same shapes.
         """
         arch = self.arch
         n = final[0].shape[0]
@@ -536,6 +537,43 @@ class Network(TrainingInParts):
                 live = rows >= 0
                 feat[live, d * hidden : (d + 1) * hidden] = outs[d][rows[live]]
         return _head(p, feat), feat
+
+    def _head_backward(self, p, g, dlogits, wsum, feat, final, batch):
+        """The head's gradients into ``g``, and the state gradient ``dh`` per direction.
+
+        ``dlogits`` (weighted, not yet divided by ``wsum``) is divided in
+        place.  Many-to-many: ``dh`` is ``dlogits @ coef`` row for row.
+        Many-to-one: ``dh`` is zero but at the final rows, through the same
+        loops or BLAS as ``_final_state_head`` chose for these shapes.
+        """
+        arch = self.arch
+        hidden = arch.hidden_sizes[-1]
+        dtype = dlogits.dtype
+        if not self.per_step and _loop_head(batch.n_sequences, arch):
+            dh = [self._ws.empty(f"dh{d}", (batch.n_rows, hidden), dtype)
+                  for d in range(arch.n_directions)]
+            final_state_head_backward(dlogits, dtype.type(wsum), feat, p["coef"], final[0],
+                                      final[1], g["coef"], g["intercept"], dh[0], dh[-1])
+            return dh
+        dlogits /= dtype.type(wsum)
+        g["coef"][...] = dlogits.T @ feat
+        g["intercept"][...] = dlogits.sum(axis=0)
+        dfeat = dlogits @ p["coef"]
+        dh = []
+        for d in range(arch.n_directions):
+            block = dfeat[:, d * hidden : (d + 1) * hidden]
+            if self.per_step:
+                dh.append(np.ascontiguousarray(block))
+                continue
+            rows = final[d]
+            dh_d = self._ws.zeros(f"dh{d}", (batch.n_rows, hidden), dtype)
+            if _all_live(batch):  # no masks (~3 us a call)
+                dh_d[rows] = block
+            else:
+                live = rows >= 0
+                dh_d[rows[live]] = block[live]
+            dh.append(dh_d)
+        return dh
 
     def _layers(self, p, x, batch_sizes, shards, keep, init):
         """Every layer over the packed rows ``x``: ``(caches, last layer's output)``.
@@ -710,33 +748,7 @@ class Network(TrainingInParts):
         started_squares = 0.0
         if scatters is None:
             started_squares = self._start_token_gradients(theta, grad, alpha, wsum)
-        hidden = arch.hidden_sizes[-1]
-        n_rows = batch.n_rows
-        if not self.per_step and _loop_head(batch.n_sequences, arch):
-            dh = [self._ws.empty(f"dh{d}", (n_rows, hidden), theta.dtype)
-                  for d in range(arch.n_directions)]
-            final_state_head_backward(dlogits, dlogits.dtype.type(wsum), feat, p["coef"],
-                                      final[0], final[1], g["coef"], g["intercept"], dh[0],
-                                      dh[-1])
-        else:
-            dlogits /= dlogits.dtype.type(wsum)
-            g["coef"][...] = dlogits.T @ feat
-            g["intercept"][...] = dlogits.sum(axis=0)
-            dfeat = dlogits @ p["coef"]
-            dh = []
-            for d in range(arch.n_directions):
-                block = dfeat[:, d * hidden : (d + 1) * hidden]
-                if self.per_step:
-                    dh.append(np.ascontiguousarray(block))
-                else:
-                    rows = final[d]
-                    dh_d = self._ws.zeros(f"dh{d}", (n_rows, hidden), theta.dtype)
-                    if _all_live(batch):  # no masks (~3 us a call)
-                        dh_d[rows] = block
-                    else:
-                        live = rows >= 0
-                        dh_d[rows[live]] = block[live]
-                    dh.append(dh_d)
+        dh = self._head_backward(p, g, dlogits, wsum, feat, final, batch)
 
         for layer in range(arch.n_layers - 1, -1, -1):
             inp, wide, outs, states = caches[layer]
