@@ -176,31 +176,31 @@ def _layer_forward(ws, key, cell, relu, xproj, batch_sizes, shards, w_hh_t, b_hh
 
 def _layer_backward(ws, key, cell, relu, dh, batch_sizes, shards, h, state, h0, c0, w_hh_t,
                     reverse):
-    """Return (dxproj, dhproj): gradients w.r.t. input- and state-side pre-activations.
+    """Return ``(dxproj, dhn)``: the gradient w.r.t. the input-side pre-activations, and
+    for the GRU that w.r.t. ``W_hn h_prev + b_hn`` (None for rnn and lstm).
 
-    ``dhproj`` is ``dxproj`` itself for rnn and lstm; for gru it is only the
-    n block (``dhn``, (N, H)), whose r and z blocks are ``dxproj``'s
-    (``_hh_weight_gradient``).  Gradients stop at the initial states
-    ``h0``/``c0`` (truncated BPTT).
+    The state-side gradient ``dhproj`` equals ``dxproj`` but in the GRU's n
+    block, so only that block is stored (``_hh_weight_gradient``).
+    Gradients stop at the initial states ``h0``/``c0`` (truncated BPTT).
     """
     if cell == "lstm":
         c, gates = state
         _run_sharded(lstm_backward, (dh, batch_sizes), shards, w_hh_t,
                      (h, c, gates, c0, w_hh_t, reverse))
-        return gates, gates  # the gates' buffer now holds dxproj
+        return gates, None  # the gates' buffer now holds dxproj
     # The forward's xproj is not read again once the forward is done: dxproj
     # takes its buffer (the same workspace key and shape), one (N, G*H)
     # array less at the peak.
     dxproj = ws.empty(_xproj_key(key), (dh.shape[0], w_hh_t.shape[1]), dh.dtype)
-    dhproj = dxproj
+    dhn = None
     if cell == "rnn":
         kernel, rest = rnn_backward, (h, w_hh_t, reverse, relu, dxproj)
     else:
         gates, hn = state
-        dhproj = ws.empty(key + "dhn", h.shape, dxproj.dtype)
-        kernel, rest = gru_backward, (h, gates, hn, h0, w_hh_t, reverse, dxproj, dhproj)
+        dhn = ws.empty(key + "dhn", h.shape, dxproj.dtype)
+        kernel, rest = gru_backward, (h, gates, hn, h0, w_hh_t, reverse, dxproj, dhn)
     _run_sharded(kernel, (dh, batch_sizes), shards, w_hh_t, rest)
-    return dxproj, dhproj
+    return dxproj, dhn
 
 
 # GEMMs of at least this many flops run as two row blocks side by side; the
@@ -256,16 +256,21 @@ def _matmul_rows(a, b, out, accumulate, bias):
         out += bias
 
 
-def _hh_weight_gradient(h_prev, dxproj, dhproj, out):
+def _shared_columns(dxproj, dhn):
+    """How many leading columns of ``dhproj`` are ``dxproj``'s: all, or the GRU's r and z blocks."""
+    return dxproj.shape[1] if dhn is None else dxproj.shape[1] - dhn.shape[1]
+
+
+def _hh_weight_gradient(h_prev, dxproj, dhn, out):
     """``out = h_prev.T @ dhproj``, ``dW_hh.T`` as stored.
 
-    For the GRU, ``dhproj`` holds only the n block: the r and z columns come
-    from ``dxproj``, which holds them too (``_layer_backward``).
+    ``dhproj`` is ``dxproj``, or for the GRU ``dxproj`` with ``dhn`` as its n
+    block (``_layer_backward``).
     """
-    shared = out.shape[1] - dhproj.shape[1]
-    if shared:
-        _matmul(h_prev.T, dxproj[:, :shared], out[:, :shared])
-    _matmul(h_prev.T, dhproj, out[:, shared:])
+    shared = _shared_columns(dxproj, dhn)
+    _matmul(h_prev.T, dxproj[:, :shared], out[:, :shared])
+    if dhn is not None:
+        _matmul(h_prev.T, dhn, out[:, shared:])
 
 
 def _bias_rides_in_gemm(n_inputs, width):
@@ -758,7 +763,7 @@ class Network(TrainingInParts):
                 key = f"{layer}.{d}."
                 reverse = d == 1
                 h0, c0 = init[layer][d]
-                dxproj, dhproj = _layer_backward(
+                dxproj, dhn = _layer_backward(
                     self._ws,
                     key,
                     arch.cell,
@@ -781,7 +786,7 @@ class Network(TrainingInParts):
                 else:
                     h_prev = self._ws.empty(key + "h_prev", outs[d].shape, outs[d].dtype)
                     previous_states(outs[d], h0, batch.batch_sizes, reverse, h_prev)
-                    _hh_weight_gradient(h_prev, dxproj, dhproj, g[key + "weight_hh_T"])
+                    _hh_weight_gradient(h_prev, dxproj, dhn, g[key + "weight_hh_T"])
                 if layer == 0 and arch.gathers_weight_ih:
                     _scatter_add(scatters, dxproj, batch.x, g, key + "weight_ih_T")
                 elif wide is not None:
@@ -793,13 +798,12 @@ class Network(TrainingInParts):
                     _matmul(inp.T, dxproj, g[key + "weight_ih_T"])
                 if wide is None:
                     g[key + "bias_ih"][...] = dxproj.sum(axis=0)
-                # The two biases get the same gradient but in the GRU's n
-                # block; one column sum over every row is ~50 us at hidden 32.
-                g_bhh = g[key + "bias_hh"]
-                shared = g_bhh.shape[0] - (0 if dhproj is dxproj else dhproj.shape[1])
-                g_bhh[:shared] = g[key + "bias_ih"][:shared]
-                if shared < g_bhh.shape[0]:
-                    g_bhh[shared:] = dhproj.sum(axis=0)
+                # db_hh is db_ih but in the GRU's n block: a copy, where one
+                # column sum over every row is ~50 us at hidden 32.
+                shared = _shared_columns(dxproj, dhn)
+                g[key + "bias_hh"][:shared] = g[key + "bias_ih"][:shared]
+                if dhn is not None:
+                    g[key + "bias_hh"][shared:] = dhn.sum(axis=0)
                 if needs_dinp:
                     # The first direction writes dinp, the second adds to it: no
                     # zeroing pass, and no temporary for a product added to zeros.
