@@ -472,15 +472,14 @@ class Network(TrainingInParts):
         its last step here (None unless ``final_states``).
         """
         p = self._unpack(theta) if params is None else params
-        init = self._initial_states(init, batch, p["coef"].dtype)
+        init = self._initial_states(init, batch.n_sequences, p["coef"].dtype)
         logits, cache = self._forward(p, batch, keep=False, init=init)
         return logits, self._final_states(cache, batch, init) if final_states else None
 
-    def _initial_states(self, init, batch, dtype):
-        """Per layer and direction ``(h0, c0)`` of shape (B, H), zeros by default."""
+    def _initial_states(self, init, n, dtype):
+        """Per layer and direction ``(h0, c0)`` of shape (n, H), zeros by default."""
         if init is not None:
             return init
-        n = batch.n_sequences
         states = []
         for layer, hidden in enumerate(self.arch.hidden_sizes):
             # Read only (the kernels read them, _final_states copies them):
@@ -661,17 +660,13 @@ class Network(TrainingInParts):
         plumbing (chunks, packing, final-row masks) one LSTM-64 sequence of
         50 steps took ~1.3x as long.
         """
-        arch = self.arch
         n_rows = x.shape[0]
         length = n_rows // n
         dtype = p["coef"].dtype
         batch_sizes = np.empty(length, dtype=np.int64)
         batch_sizes.fill(n)
         bounds = np.array([0, n], dtype=np.int64)
-        init = []
-        for hidden in arch.hidden_sizes:
-            zeros = np.zeros((n, hidden), dtype)  # read only: one array serves h0 and c0
-            init.append([(zeros, zeros)] * arch.n_directions)
+        init = self._initial_states(None, n, dtype)
         caches, inp = self._layers(p, x, batch_sizes, lambda step_work: bounds, False, init)
         if self.per_step:
             return _head(p, inp)
@@ -730,7 +725,7 @@ class Network(TrainingInParts):
                                              final_states, out)
         layout, arch = self.layout, self.arch
         p = self._unpack(theta)
-        init = self._initial_states(init, batch, theta.dtype)
+        init = self._initial_states(init, batch.n_sequences, theta.dtype)
         logits, cache = self._forward(p, batch, keep=True, init=init)
         caches, feat, final = cache
         total, wsum, dlogits = self.head_loss(logits, batch.y, batch.w)
