@@ -323,7 +323,8 @@ class _Helper:
         self._task = task
         self._error = None
         self._settle_s = settle_s
-        # Read by the helper after the post's release store below.
+        # In polls, scaled from the measured SETTLE_S (0 when a test turns the
+        # settling off); read by the helper after the release store below.
         self._flags[_SETTLE] = int(_settle_polls * settle_s / SETTLE_S)
         self._posted_at = time.perf_counter()
         post_next(self._flags, _POSTED)
