@@ -22,6 +22,7 @@ from ._kernels._optim import axpy
 from ._kernels._output import (binary_log_loss, final_state_head_backward, final_state_logits,
                                softmax_cross_entropy, squared_error)
 from ._kernels._packing import end_rows, previous_states
+from ._kernels._part import lstm_part_loss_and_grad
 from ._kernels._rnn import rnn_backward, rnn_forward
 from ._parts import TrainingInParts
 from ._threads import run_halves, run_shards
@@ -815,6 +816,62 @@ class Network(TrainingInParts):
         loss += self._add_penalty(theta, grad, alpha, wsum, started_squares)
         states = self._final_states(cache, batch, init) if final_states else None
         return loss, grad, states
+
+    def _parts_in_one_call(self, ends, init, final_states):
+        """Whether the parts of a batch cut at ``ends`` run as one Numba call each (``_part.py``).
+
+        For one forward LSTM layer on dense input with a many-to-one head in
+        loops and the input bias in its projection GEMM, from zero initial
+        states; every other network and truncated BPTT's carried states take
+        ``chunk_loss_and_grad`` part by part.
+        """
+        arch = self.arch
+        if (arch.cell != "lstm" or arch.n_layers != 1 or arch.bidirectional or arch.tokens
+                or self.per_step or init is not None or final_states):
+            return False
+        largest = max(hi - lo for lo, hi in zip(ends[:-1], ends[1:]))
+        return (_bias_rides_in_gemm(arch.n_inputs, arch.n_gates * arch.hidden_sizes[0])
+                and _loop_head(largest, arch))
+
+    def _part_in_one_call(self, theta, batch, lo, hi, normalizer, grad):
+        """``chunk_loss_and_grad`` of sorted sequences ``lo:hi`` of ``batch``, as one call.
+
+        What ``_parts_in_one_call`` allows, into ``grad`` (every entry
+        written), without the L2 term.  Returns ``(loss, grad, None)``.
+        """
+        p = self._unpack(theta)
+        g = self._unpack(grad)
+        hidden = self.arch.hidden_sizes[0]
+        dtype = theta.dtype
+        lengths = batch.lengths[lo:hi]
+        n_rows = int(lengths.sum())
+        # Zero-length sequences sort last: the part's kernel shard is its live ones.
+        n_live = hi - lo if lengths[-1] > 0 else int(np.count_nonzero(lengths))
+        ws = self._ws
+        rows = (n_rows, hidden)
+        if self.loss == "multiclass":
+            y_float, y_int = np.empty((0, 1), dtype=dtype), batch.y[lo:hi]
+        else:
+            y_float, y_int = batch.y[lo:hi].reshape(hi - lo, -1), np.empty(0, dtype=np.int64)
+        if batch.w is None:
+            w = ws.empty("ones", (hi - lo,), dtype)
+            w.fill(1)
+        else:
+            w = batch.w[lo:hi]
+        total = lstm_part_loss_and_grad(
+            batch.x, batch.batch_sizes, lengths, lo, hi,
+            recurrent_blocks((0, n_live), 0, p["0.0.weight_hh_T"]), False,
+            LOSSES.index(self.loss), y_float, y_int, w, normalizer,
+            p["0.0.ih_bias_T"], p["0.0.weight_hh_T"], p["0.0.bias_hh"], p["coef"], p["intercept"],
+            ws.zeros("0.zero_states", (hi - lo, hidden), dtype),
+            ws.empty("0.inputs", (n_rows, batch.x.shape[1] + 1), dtype),
+            ws.empty("0.ones", (n_rows, hidden + batch.x.shape[1] + 1), dtype),
+            ws.empty(_xproj_key("0.0."), (n_rows, 4 * hidden), dtype),
+            ws.empty("0.0.h", rows, dtype), ws.empty("0.0.c", rows, dtype),
+            ws.empty("dh0", rows, dtype),
+            g["0.0.hh_ih_bias_T"], g["0.0.bias_hh"], g["coef"], g["intercept"],
+        )
+        return total / normalizer, grad, None
 
     def _start_token_gradients(self, theta, grad, alpha, wsum):
         """Set the token gradients to the L2 term's gradient (or zeros) before their scatter-adds.

@@ -10,7 +10,7 @@ import numpy as np
 
 from ._batching import batch_part
 from ._kernels._embedding import scatter_add_rows
-from ._threads import run_chunks
+from ._threads import CHUNK_SETTLE_S, run_chunks
 
 # A training batch of several shards runs as that many parts, each a packed
 # batch of its own that one thread projects, runs and differentiates whole;
@@ -26,6 +26,14 @@ from ._threads import run_chunks
 # part, sharded inside its kernels.
 PART_GRADIENT_BYTES = 16 << 20
 
+# A part run as one Numba call (``Network._parts_in_one_call``) holds the GIL
+# only for ~12 us of arguments before it, so the helper's lane waits this
+# long before it takes the GIL, not ``CHUNK_SETTLE_S``: a helper finding the
+# GIL still taken sleeps ~23 us.  LSTM-32 steps, batch 32, toggled in one
+# process: 20 us 0.95-0.97x the time of 10 us (25 and 30 us alike, 45
+# slower); LSTM-64 within 1 %.
+ONE_CALL_SETTLE_S = 20e-6
+
 
 class TrainingInParts:
     """``Network``'s methods that split a training batch into parts (a mixin).
@@ -33,7 +41,8 @@ class TrainingInParts:
     Expects of the class it is mixed into: ``layout``, ``arch``, ``loss``,
     ``per_step``, ``_scatter_targets``, ``_part_networks`` and
     ``_part_gradients`` (lists, empty at first), ``_unpack``,
-    ``_training_plan``, ``_start_token_gradients``, ``_add_penalty`` and
+    ``_training_plan``, ``_start_token_gradients``, ``_add_penalty``,
+    ``_parts_in_one_call``, ``_part_in_one_call`` and
     ``chunk_loss_and_grad``, and a constructor taking ``(layout, loss,
     per_step)``.
     """
@@ -73,9 +82,15 @@ class TrainingInParts:
             self._part_networks.append(type(self)(self.layout, self.loss, self.per_step))
         results = [None] * n_parts
         scatters = [[] for _ in range(n_parts)]
+        in_one_call = self._parts_in_one_call(ends, init, final_states)
 
         def run_part(k, lane):
             lo, hi = ends[k], ends[k + 1]
+            if in_one_call:
+                results[k] = self._part_networks[k]._part_in_one_call(
+                    theta, batch, lo, hi, normalizer, grads[k]
+                )
+                return
             part = batch_part(batch, lo, hi, self.per_step)
             part_init = None if init is None else [
                 [(h0[lo:hi], c0[lo:hi]) for h0, c0 in layer] for layer in init
@@ -84,7 +99,8 @@ class TrainingInParts:
                 theta, part, 0.0, part_init, normalizer, final_states, grads[k], scatters[k]
             )
 
-        run_chunks(run_part, n_parts, per_lane=1)
+        run_chunks(run_part, n_parts, per_lane=1,
+                   settle_s=ONE_CALL_SETTLE_S if in_one_call else CHUNK_SETTLE_S)
         # A fixed order throughout: the sums never depend on the threads.
         loss = 0.0
         for k in range(n_parts):

@@ -443,7 +443,7 @@ def run_shards(calls):
     _run_lanes(lane, lanes)
 
 
-def run_chunks(task, n_chunks, per_lane=2):
+def run_chunks(task, n_chunks, per_lane=2, settle_s=CHUNK_SETTLE_S):
     """Call ``task(k, lane)`` for every chunk ``k``, whole chunks side by side.
 
     For work that comes in independent chunks (prediction's chunks, the
@@ -458,6 +458,8 @@ def run_chunks(task, n_chunks, per_lane=2):
     (``per_lane=1``).  ``lane`` (0 for the caller's thread) lets the task keep
     one workspace per thread.  Results cannot depend on the lanes as long as
     ``task`` writes only its chunk's outputs.  Exceptions propagate.
+    ``settle_s``: how long a helper waits before it starts its lane (see
+    ``CHUNK_SETTLE_S``).
     """
     inside = getattr(_lane_state, "inside", False)
     lanes = 1 if inside else min(n_threads(), n_chunks // per_lane)
@@ -474,7 +476,7 @@ def run_chunks(task, n_chunks, per_lane=2):
         finally:
             _lane_state.inside = False
 
-    _run_lanes(lane, lanes, CHUNK_SETTLE_S)
+    _run_lanes(lane, lanes, settle_s)
 
 
 def _run_lanes(lane, lanes, settle_s=SETTLE_S):

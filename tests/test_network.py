@@ -325,6 +325,77 @@ def test_a_batch_in_parts_equals_the_batch_sharded_in_its_kernels(cell, per_step
                 np.testing.assert_allclose(state, state_1, rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("loss, n_outputs", [("binary", 1), ("multiclass", 3), ("squared", 2)])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_lstm_parts_in_one_call_equal_the_parts_run_from_python(loss, n_outputs, weighted, dtype,
+                                                                monkeypatch):
+    # A one-layer LSTM's parts run as one Numba call each (_kernels/_part.py)
+    # through the same kernels and GEMMs as chunk_loss_and_grad: the same
+    # loss and gradient, bit for bit, on ragged parts whose last holds the
+    # zero-length sequences.
+    monkeypatch.setattr(_batching, "SHARD_SEQUENCES", 8)
+    monkeypatch.setattr(_parts, "PART_GRADIENT_BYTES", 16 << 20)
+    rng = np.random.RandomState(11)
+    lengths = rng.randint(0, 12, size=30)
+    lengths[:3] = 0
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    seqs = Sequences(rng.normal(size=(offsets[-1], 3)).astype(dtype), offsets, 3, False, dtype)
+    layout = Layout(Architecture("lstm", (5,), False, False, 3, False, None, n_outputs))
+    theta = layout.init_theta(rng, dtype)
+    y = _targets(rng, loss, 30, n_outputs)
+    y = y if loss == "multiclass" else y.astype(dtype)
+    w = rng.uniform(0.2, 2.0, 30).astype(dtype) if weighted else None
+    batch = pack_batch(seqs, rng.permutation(30), y=y, w=w)
+    calls = []
+    in_one_call = Network._part_in_one_call
+
+    def counted(self, *args):
+        calls.append(args[2:4])
+        return in_one_call(self, *args)
+
+    monkeypatch.setattr(Network, "_part_in_one_call", counted)
+    network = Network(layout, loss, False)
+    n_parts = network._parts(theta, batch).size - 1
+    loss_1, grad_1 = network.loss_and_grad(theta, batch, 0.1)
+    assert n_parts >= 3 and len(calls) == n_parts
+    monkeypatch.setattr(Network, "_parts_in_one_call", lambda self, *args: False)
+    loss_2, grad_2 = Network(layout, loss, False).loss_and_grad(theta, batch, 0.1)
+    assert len(calls) == n_parts
+    assert loss_1 == loss_2
+    np.testing.assert_array_equal(grad_1, grad_2)
+    assert np.abs(grad_1).max() > 0
+
+
+def test_parts_run_in_one_call_only_where_the_kernel_applies():
+    # _kernels/_part.py covers one forward LSTM layer on dense input with a
+    # many-to-one head in loops and its input bias in the projection GEMM,
+    # from zero initial states; anything else runs part by part from Python.
+    def applies(arch=("lstm", (32,), False, False, 8, False, None, 1), per_step=False,
+                ends=(0, 16, 32), init=None, final_states=False):
+        network = Network(Layout(Architecture(*arch)), "multiclass", per_step)
+        return network._parts_in_one_call(list(ends), init, final_states)
+
+    assert applies()
+    assert not applies(arch=("gru", (32,), False, False, 8, False, None, 1))
+    assert not applies(arch=("rnn", (32,), False, False, 8, False, None, 1))
+    assert not applies(arch=("lstm", (32, 32), False, False, 8, False, None, 1))
+    assert not applies(arch=("lstm", (32,), True, False, 8, False, None, 1))
+    assert not applies(arch=("lstm", (32,), False, False, 50, True, None, 1))
+    assert not applies(arch=("lstm", (32,), False, False, 50, True, 8, 1))
+    assert not applies(per_step=True)
+    assert not applies(init=[[(np.zeros((32, 32)), np.zeros((32, 32)))]])
+    assert not applies(final_states=True)
+    # Inputs too wide for the ones column of the bias (_bias_rides_in_gemm).
+    assert applies(arch=("lstm", (32,), False, False, 63, False, None, 1))
+    assert not applies(arch=("lstm", (32,), False, False, 64, False, None, 1))
+    # A head past LOOP_HEAD_WORK in its largest part.
+    largest = _network.LOOP_HEAD_WORK // (32 * 4)
+    assert applies(arch=("lstm", (32,), False, False, 8, False, None, 4), ends=(0, largest, 40))
+    assert not applies(arch=("lstm", (32,), False, False, 8, False, None, 4),
+                       ends=(0, 5, largest + 6))
+
+
 def test_a_batch_runs_in_parts_only_while_their_gradients_stay_small(monkeypatch):
     # Each part past the first writes a gradient like theta, but for the
     # token gradients, which every part scatter-adds into the one gradient:
