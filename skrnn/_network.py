@@ -18,14 +18,14 @@ from ._batching import GATED_PART_HALVE_STEP_WORK, HALVE_STEP_WORK
 from ._kernels._embedding import gather_rows, scatter_add_rows
 from ._kernels._gru import gru_backward, gru_forward
 from ._kernels._lstm import lstm_backward, lstm_forward
-from ._kernels._optim import axpy
+from ._kernels._optim import add_l2, axpy
 from ._kernels._output import (binary_log_loss, final_state_head_backward, final_state_logits,
                                softmax_cross_entropy, squared_error)
 from ._kernels._packing import end_rows, previous_states
 from ._kernels._part import lstm_part_loss_and_grad
 from ._kernels._rnn import rnn_backward, rnn_forward
 from ._parts import TrainingInParts
-from ._threads import run_halves, run_shards
+from ._threads import HALVES_MIN_SIZE, run_halves, run_shards
 
 __all__ = ["Network", "LOSSES", "thread_workspace", "PREDICT_WORKSPACE_BYTES"]
 
@@ -340,13 +340,15 @@ def _scatter_add(scatters, rows, ids, g, name):
 
 
 class _TrainingPlan(NamedTuple):
-    """What training in parts needs of a layout (``Network._training_plan``)."""
+    """What training (in parts) needs of a layout (``Network._training_plan``)."""
 
     summed: list  # (start, stop) ranges of theta the parts' gradients are summed over
     summed_size: int  # their total length
     token_ranges: list  # (start, stop, penalised) of the token gradients (scatter-added)
     step_work: int  # the widest layer's multiply-adds per sequence and step
     halve_from: int  # the step work from which a batch of 32-63 runs as two parts
+    penalised: np.ndarray  # (start, stop) rows: the L2 term's ranges in one call (add_l2)
+    penalised_split: list  # (start, stop) of those from HALVES_MIN_SIZE, in two halves
 
 
 # A many-to-one head of at most this many multiply-adds (sequences x head
@@ -419,10 +421,11 @@ class Network(TrainingInParts):
         self._plan = None  # see _training_plan
 
     def _training_plan(self):
-        """What training in parts needs of the layout (``_TrainingPlan``), worked out on first use.
+        """What training needs of the layout (``_TrainingPlan``), worked out on first use.
 
         The parts sum every gradient entry but the token gradients, whose
-        scatter-adds go straight into one gradient.  Prediction builds a
+        scatter-adds go straight into one gradient; the L2 term goes to the
+        other penalised entries, the small ones in one call.  Prediction builds a
         Network per call and needs none of it (~2 us of a ~100 us
         one-sequence predict).
         """
@@ -438,12 +441,18 @@ class Network(TrainingInParts):
             tokens = [(e.offset, e.offset + e.size, e.penalised)
                       for e in self.layout.entries if e.name in self._scatter_targets]
             arch = self.arch
+            # The token gradients start with their L2 term (_start_token_gradients).
+            penalised = [(start, stop) for start, stop in self.layout.penalised_ranges
+                         if (start, stop, True) not in tokens]
             self._plan = _TrainingPlan(
                 summed,
                 sum(stop - start for start, stop in summed),
                 tokens,
                 max(arch.n_gates * h**2 for h in arch.hidden_sizes),
                 HALVE_STEP_WORK if arch.cell == "rnn" else GATED_PART_HALVE_STEP_WORK,
+                np.array([r for r in penalised if r[1] - r[0] < HALVES_MIN_SIZE],
+                         dtype=np.int64).reshape(-1, 2),
+                [r for r in penalised if r[1] - r[0] >= HALVES_MIN_SIZE],
             )
         return self._plan
 
@@ -910,11 +919,9 @@ class Network(TrainingInParts):
             return 0.0
         # In place over the weight matrices: no theta-sized temporaries,
         # which matter when weight_ih spans a 10,000-token vocabulary.
-        squares = started_squares
-        started = self._training_plan().token_ranges
-        for start, stop in self.layout.penalised_ranges:
-            if (start, stop, True) in started:
-                continue
+        plan = self._training_plan()
+        squares = started_squares + add_l2(theta, grad, plan.penalised, alpha / wsum)
+        for start, stop in plan.penalised_split:
             weights = theta[start:stop]
             squares += float(weights @ weights)
             target = grad[start:stop]

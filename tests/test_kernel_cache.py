@@ -10,9 +10,10 @@ import sys
 import numba
 import pytest
 
-from skrnn._kernels import _cache, _embedding, _gru, _lstm, _optim, _output, _packing, _rnn, _steps
+from skrnn._kernels import (_cache, _embedding, _gru, _lstm, _optim, _output, _packing, _part,
+                            _rnn, _steps)
 
-MODULES = [_embedding, _gru, _lstm, _optim, _output, _packing, _rnn, _steps]
+MODULES = [_embedding, _gru, _lstm, _optim, _output, _packing, _part, _rnn, _steps]
 
 
 def _cached_dispatchers(module):

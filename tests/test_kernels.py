@@ -22,6 +22,7 @@ from _reference import pack_sequences, run_sequence, to_packed
 from skrnn._kernels import _steps
 from skrnn._kernels._gru import gru_backward, gru_forward
 from skrnn._kernels._lstm import lstm_backward, lstm_forward
+from skrnn._kernels._optim import add_l2
 from skrnn._kernels._output import final_state_head_backward, final_state_logits
 from skrnn._kernels._packing import previous_states as packed_previous_states
 from skrnn._kernels._packing import step_starts
@@ -591,3 +592,27 @@ def test_final_state_head_has_no_float64_arithmetic_in_float32():
         kept = [f for f in functions if "@_ZN7cpython" not in f.split("\n", 1)[0]]
         assert len(kept) == len(functions) - 1, kernel.__name__
         assert all(FLOAT64_MATH.search(f) is None for f in kept), kernel.__name__
+
+
+# 6. The L2 term in one call -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_add_l2_adds_the_term_and_sums_the_squares_of_every_range(dtype):
+    # Ranges of uneven lengths (an empty one too), in place: the gradient as
+    # axpy makes it (scale in the gradient's dtype, no fused multiply-add),
+    # the squares summed in float64; entries between the ranges untouched.
+    rng = np.random.RandomState(0)
+    theta = rng.normal(size=1000).astype(dtype)
+    grad = rng.normal(size=1000).astype(dtype)
+    ranges = np.array([[0, 333], [400, 400], [401, 1000]], dtype=np.int64)
+    scale = 0.37
+    want = grad.copy()
+    squares = 0.0
+    for a, b in ranges:
+        want[a:b] = grad[a:b] + dtype(scale) * theta[a:b]
+        squares += float(np.sum(theta[a:b].astype(np.float64) ** 2))
+    got = add_l2(theta, grad, ranges, scale)
+    np.testing.assert_array_equal(grad, want)
+    assert got == pytest.approx(squares, rel=1e-13)
+    assert add_l2(theta, grad, np.empty((0, 2), dtype=np.int64), scale) == 0.0

@@ -367,6 +367,28 @@ def test_lstm_parts_in_one_call_equal_the_parts_run_from_python(loss, n_outputs,
     assert np.abs(grad_1).max() > 0
 
 
+def test_an_lstm_part_in_one_call_compiles_once_per_dtype(monkeypatch):
+    # Every loss passes the same argument types (both target arrays, one of
+    # them empty): a model compiles the call once, whatever its head.
+    from skrnn._kernels._part import lstm_part_loss_and_grad
+
+    monkeypatch.setattr(_batching, "SHARD_SEQUENCES", 4)
+    monkeypatch.setattr(_parts, "PART_GRADIENT_BYTES", 16 << 20)
+    rng = np.random.RandomState(12)
+    for dtype in (np.float64, np.float32):
+        seqs = Sequences(rng.normal(size=(40, 2)).astype(dtype), np.arange(0, 41, 5), 2, False,
+                         dtype)
+        for loss, n_outputs in (("binary", 1), ("multiclass", 3), ("squared", 2)):
+            layout = Layout(Architecture("lstm", (3,), False, False, 2, False, None, n_outputs))
+            y = _targets(rng, loss, 8, n_outputs)
+            y = y if loss == "multiclass" else y.astype(dtype)
+            batch = pack_batch(seqs, np.arange(8), y=y)
+            Network(layout, loss, False).loss_and_grad(layout.init_theta(rng, dtype), batch, 0.1)
+    signatures = lstm_part_loss_and_grad.signatures
+    assert 1 <= len(signatures) <= 2
+    assert len({sig[0].dtype for sig in signatures}) == len(signatures)
+
+
 def test_parts_run_in_one_call_only_where_the_kernel_applies():
     # _kernels/_part.py covers one forward LSTM layer on dense input with a
     # many-to-one head in loops and its input bias in the projection GEMM,

@@ -38,3 +38,32 @@ def axpy(a, x, y):
     a_ = y.dtype.type(a)
     for i in range(x.shape[0]):
         y[i] += a_ * x[i]
+
+
+# "reassoc" lets LLVM sum the squares in vector lanes (a fixed order for a
+# given build): summed one by one, each add waits on the last (an LSTM-128's
+# 70,785 weights took 64 us, 12 in lanes).  It allows nothing else: no fused
+# multiply-adds ("contract"), so the gradient's arithmetic is axpy's.
+@numba.njit(cache=True, nogil=True, fastmath={"reassoc"})
+def add_l2(theta, grad, ranges, scale):
+    """``grad[a:b] += scale * theta[a:b]`` for every row ``(a, b)`` of ``ranges``.
+
+    Returns the sum of ``theta[a:b] ** 2`` over them, in float64.  The L2
+    term of a small network in one call: from Python, a dot product and an
+    update per weight matrix took ~14 us of an LSTM-32 step.
+    """
+    s = grad.dtype.type(scale)
+    total = 0.0
+    for r in range(ranges.shape[0]):
+        # Slices and a sum of their own: over theta's indices with one total
+        # across the ranges, neither loop was vectorised (58 us).
+        weights = theta[ranges[r, 0] : ranges[r, 1]]
+        target = grad[ranges[r, 0] : ranges[r, 1]]
+        for i in range(weights.shape[0]):
+            target[i] += s * weights[i]
+        squares = 0.0
+        for i in range(weights.shape[0]):
+            v = np.float64(weights[i])
+            squares += v * v
+        total += squares
+    return total
