@@ -82,8 +82,8 @@ def _head_loss(loss, logits, y_float, y_int, w, dz):
 
 
 @numba.njit(cache=True, nogil=True)
-def _final_state_head(h, part_sizes, lengths, loss, y_float, y_int, w, wsum, coef, intercept,
-                      g_coef, g_intercept, dh):
+def _part_head(h, part_sizes, lengths, loss, y_float, y_int, w, wsum, coef, intercept, g_coef,
+               g_intercept, dh):
     """Logits of the part's final states, the loss, the head's gradients and ``dh``; the loss sum.
 
     The loop head of ``_network.Network._final_state_head`` and
@@ -127,8 +127,8 @@ def lstm_part_loss_and_grad(x, batch_sizes, lengths, lo, hi, n_blocks, reverse, 
     np.dot(inputs, ih_bias_t, gates)
     lstm_forward(gates, part_sizes, zero, n_live, n_blocks, w_hh_t, b_hh, zeros, zeros, reverse,
                  h, c, gates)
-    total = _final_state_head(h, part_sizes, lengths, loss, y_float, y_int, w, wsum, coef,
-                              intercept, g_coef, g_intercept, dh)
+    total = _part_head(h, part_sizes, lengths, loss, y_float, y_int, w, wsum, coef, intercept,
+                       g_coef, g_intercept, dh)
     lstm_backward(dh, part_sizes, zero, n_live, n_blocks, h, c, gates, zeros, w_hh_t, reverse)
     previous_states(h, zeros, part_sizes, reverse, wide)
     np.dot(wide.T, gates, g_hh_ih_bias_t)
