@@ -18,7 +18,7 @@ from ._batching import GATED_PART_HALVE_STEP_WORK, HALVE_STEP_WORK
 from ._kernels._embedding import gather_rows, scatter_add_rows
 from ._kernels._gru import gru_backward, gru_forward
 from ._kernels._lstm import lstm_backward, lstm_forward
-from ._kernels._optim import add_l2, axpy
+from ._kernels._optim import add_l2
 from ._kernels._output import (binary_log_loss, final_state_head_backward, final_state_logits,
                                softmax_cross_entropy, squared_error)
 from ._kernels._packing import end_rows, previous_states
@@ -348,7 +348,7 @@ class _TrainingPlan(NamedTuple):
     step_work: int  # the widest layer's multiply-adds per sequence and step
     halve_from: int  # the step work from which a batch of 32-63 runs as two parts
     penalised: np.ndarray  # (start, stop) rows: the L2 term's ranges in one call (add_l2)
-    penalised_split: list  # (start, stop) of those from HALVES_MIN_SIZE, in two halves
+    penalised_split: list  # (start, stop) of those from HALVES_MIN_SIZE: add_l2 by halves
 
 
 # A many-to-one head of at most this many multiply-adds (sequences x head
@@ -920,13 +920,15 @@ class Network(TrainingInParts):
         # In place over the weight matrices: no theta-sized temporaries,
         # which matter when weight_ih spans a 10,000-token vocabulary.
         plan = self._training_plan()
-        squares = started_squares + add_l2(theta, grad, plan.penalised, alpha / wsum)
+        scale = alpha / wsum
+        squares = started_squares + add_l2(theta, grad, plan.penalised, scale)
         for start, stop in plan.penalised_split:
-            weights = theta[start:stop]
-            squares += float(weights @ weights)
-            target = grad[start:stop]
-            run_halves(
-                lambda lo, hi, w=weights, g=target: axpy(alpha / wsum, w[lo:hi], g[lo:hi]),
-                stop - start,
-            )
+            halves = {}
+
+            def add_half(lo, hi, start=start, halves=halves):
+                bounds = np.array([[start + lo, start + hi]], dtype=np.int64)
+                halves[lo] = add_l2(theta, grad, bounds, scale)
+
+            run_halves(add_half, stop - start)
+            squares += sum(halves[lo] for lo in sorted(halves))  # in a fixed order
         return 0.5 * alpha * squares / wsum

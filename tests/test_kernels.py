@@ -600,7 +600,7 @@ def test_final_state_head_has_no_float64_arithmetic_in_float32():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_add_l2_adds_the_term_and_sums_the_squares_of_every_range(dtype):
     # Ranges of uneven lengths (an empty one too), in place: the gradient as
-    # axpy makes it (scale in the gradient's dtype, no fused multiply-add),
+    # NumPy makes it (scale in the gradient's dtype, no fused multiply-add),
     # the squares summed in float64; entries between the ranges untouched.
     rng = np.random.RandomState(0)
     theta = rng.normal(size=1000).astype(dtype)

@@ -389,6 +389,36 @@ def test_an_lstm_part_in_one_call_compiles_once_per_dtype(monkeypatch):
     assert len({sig[0].dtype for sig in signatures}) == len(signatures)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_l2_term_by_halves_equals_it_in_one_call(dtype, monkeypatch):
+    # Weight matrices from HALVES_MIN_SIZE take the L2 term in two halves on
+    # two threads (add_l2 on each), the others all in one call: the same
+    # gradient, elementwise, and the same loss but for the squares' order.
+    from skrnn import _threads
+
+    rng = np.random.RandomState(13)
+    seqs = _sequences(rng, n_features=2)
+    seqs = Sequences(seqs.values.astype(dtype), seqs.offsets, 2, False, dtype)
+    layout = Layout(Architecture("gru", (6,), False, False, 2, False, None, 2))
+    theta = layout.init_theta(rng, dtype)
+    y = _targets(rng, "squared", 5, 2).astype(dtype)
+    batch = pack_batch(seqs, np.arange(seqs.n_samples), y=y)
+    results = []
+    for halves_from in (1 << 19, 16):
+        monkeypatch.setattr(_network, "HALVES_MIN_SIZE", halves_from)
+        monkeypatch.setattr(_threads, "HALVES_MIN_SIZE", halves_from)
+        network = Network(layout, "squared", False)
+        results.append(network.loss_and_grad(theta, batch, 0.7))
+        plan = network._training_plan()
+        # From 16 values W_hh (108) and W_ih (36) go by halves, coef (12) with
+        # the one call: both ways in one step.
+        assert (len(plan.penalised_split), plan.penalised.shape[0]) == (
+            (0, 3) if halves_from > 16 else (2, 1))
+    (loss_1, grad_1), (loss_2, grad_2) = results
+    np.testing.assert_array_equal(grad_1, grad_2)
+    assert loss_1 == pytest.approx(loss_2, rel=1e-12 if dtype == np.float64 else 1e-6)
+
+
 def test_parts_run_in_one_call_only_where_the_kernel_applies():
     # _kernels/_part.py covers one forward LSTM layer on dense input with a
     # many-to-one head in loops and its input bias in the projection GEMM,

@@ -32,18 +32,10 @@ def sgd_momentum_update(theta, grad, velocity, lr, momentum, nesterov):
             theta[i] += velocity[i]
 
 
-@numba.njit(cache=True, nogil=True)
-def axpy(a, x, y):
-    """``y += a * x`` in place (the L2 term's gradient)."""
-    a_ = y.dtype.type(a)
-    for i in range(x.shape[0]):
-        y[i] += a_ * x[i]
-
-
 # "reassoc" lets LLVM sum the squares in vector lanes (a fixed order for a
 # given build): summed one by one, each add waits on the last (an LSTM-128's
 # 70,785 weights took 64 us, 12 in lanes).  It allows nothing else: no fused
-# multiply-adds ("contract"), so the gradient's arithmetic is axpy's.
+# multiply-adds ("contract"): the gradient is ``grad + scale * theta`` as written.
 @numba.njit(cache=True, nogil=True, fastmath={"reassoc"})
 def add_l2(theta, grad, ranges, scale):
     """``grad[a:b] += scale * theta[a:b]`` for every row ``(a, b)`` of ``ranges``.
