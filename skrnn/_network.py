@@ -856,7 +856,10 @@ class Network(TrainingInParts):
         n_rows = int(lengths.sum())
         # Zero-length sequences sort last: the part's kernel shard is its live ones.
         n_live = hi - lo if lengths[-1] > 0 else int(np.count_nonzero(lengths))
-        ws = self._ws
+        # The Python path's workspace keys (layer 0, direction 0): a part's
+        # network that also runs a batch that way (truncated BPTT) reuses the
+        # same buffers, not a second set.
+        ws, key = self._ws, "0.0."
         rows = (n_rows, hidden)
         if self.loss == "multiclass":
             y_float, y_int = np.empty((0, 1), dtype=dtype), batch.y[lo:hi]
@@ -869,16 +872,17 @@ class Network(TrainingInParts):
             w = batch.w[lo:hi]
         total = lstm_part_loss_and_grad(
             batch.x, batch.batch_sizes, lengths, lo, hi,
-            recurrent_blocks((0, n_live), 0, p["0.0.weight_hh_T"]), False,
+            recurrent_blocks((0, n_live), 0, p[key + "weight_hh_T"]), False,
             LOSSES.index(self.loss), y_float, y_int, w, normalizer,
-            p["0.0.ih_bias_T"], p["0.0.weight_hh_T"], p["0.0.bias_hh"], p["coef"], p["intercept"],
+            p[key + "ih_bias_T"], p[key + "weight_hh_T"], p[key + "bias_hh"], p["coef"],
+            p["intercept"],
             ws.zeros("0.zero_states", (hi - lo, hidden), dtype),
             ws.empty("0.inputs", (n_rows, batch.x.shape[1] + 1), dtype),
             ws.empty("0.ones", (n_rows, hidden + batch.x.shape[1] + 1), dtype),
-            ws.empty(_xproj_key("0.0."), (n_rows, 4 * hidden), dtype),
-            ws.empty("0.0.h", rows, dtype), ws.empty("0.0.c", rows, dtype),
+            ws.empty(_xproj_key(key), (n_rows, 4 * hidden), dtype),
+            ws.empty(key + "h", rows, dtype), ws.empty(key + "c", rows, dtype),
             ws.empty("dh0", rows, dtype),
-            g["0.0.hh_ih_bias_T"], g["0.0.bias_hh"], g["coef"], g["intercept"],
+            g[key + "hh_ih_bias_T"], g[key + "bias_hh"], g["coef"], g["intercept"],
         )
         return total / normalizer, grad, None
 
